@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Build carelog's static site into dist/ (standard library only).
+
+Usage:
+    python3 build.py [--out DIR]                  build the site
+    python3 build.py serve [--port N] [--host H] [--base /sub/path/] [--no-build]
+
+Inputs (paths relative to this file's folder, the repo root):
+    index.html                  the app shell
+    public/                     static files copied as they are; public/sw.js gets
+                                its __BUILD_ID__ placeholder replaced
+    py/main.py                  browser entry script
+    py/carelog/                 the application package, built into a wheel
+    package-lock.json           pins pyodide and @pyscript/core (node_modules/,
+                                installed with `npm ci` when missing or stale)
+    requirements-browser.txt    hash-pinned wheels (micropip, packaging), fetched
+                                with pip into .cache/wheels/
+
+Output layout (dist/ is wiped and rewritten on every build):
+    index.html, main.py, .nojekyll, sw.js, <files of public/>
+    pyscript.json               PyScript config, relative URLs only
+    app/carelog-<ver>-py3-none-any.whl
+    vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock
+    vendor/pyscript/            @pyscript/core dist/ without source maps
+    asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}]}
+
+The build is deterministic: the same inputs and SOURCE_DATE_EPOCH (default
+315532800, 1980-01-01) give a byte-identical dist/. Every URL it writes is
+relative, so the site works at "/" and under any sub-path (GitHub Pages).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+APP_NAME = "carelog"
+APP_VERSION = "0.1.0"
+WHEEL_NAME = f"{APP_NAME}-{APP_VERSION}-py3-none-any.whl"
+DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest zip timestamp
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+NPM_PINS = ("pyodide", "@pyscript/core")
+BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
+GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".nojekyll"}
+NPM_HINT = "install Node.js 20+ and npm: apt-get install nodejs npm"
+
+
+class BuildError(Exception):
+    """A build failure the user can fix; main() prints it and exits with code 2."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file (read in chunks)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def source_date_epoch() -> int:
+    """SOURCE_DATE_EPOCH from the environment (seconds), or the 1980 default."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return DEFAULT_EPOCH
+    try:
+        return int(raw)
+    except ValueError:
+        raise BuildError(f"SOURCE_DATE_EPOCH must be an integer, got {raw!r}") from None
+
+
+def zip_date_time(epoch: int) -> tuple:
+    """The zip date_time for an epoch, clamped to the zip range (1980..2107)."""
+    return time.gmtime(min(max(epoch, DEFAULT_EPOCH), 4354819198))[:6]
+
+
+def rel_files(folder: Path) -> list[Path]:
+    """Every file under folder (recursively) as sorted relative paths; [] if no folder."""
+    return sorted((p.relative_to(folder) for p in folder.rglob("*") if p.is_file()), key=Path.as_posix)
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy one file's bytes (not its metadata), creating parent folders."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def require(path: Path, what: str) -> Path:
+    """Return path if it exists, else stop the build naming what is missing."""
+    if not path.exists():
+        raise BuildError(f"missing {what}: {path}")
+    return path
+
+
+# --------------------------------------------------------------------------- inputs
+
+def ensure_node_modules(root: Path) -> None:
+    """Run `npm ci` when a pinned npm package is missing or has another version."""
+    lock = json.loads(require(root / "package-lock.json", "npm lock file").read_text("utf-8"))
+    stale = []
+    for name in NPM_PINS:
+        pinned = lock["packages"][f"node_modules/{name}"]["version"]
+        manifest = root / "node_modules" / name / "package.json"
+        installed = json.loads(manifest.read_text("utf-8")).get("version") if manifest.exists() else None
+        if installed != pinned:
+            stale.append(f"{name} {installed or 'missing'} (want {pinned})")
+    if not stale:
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise BuildError(f"npm not found on PATH; {NPM_HINT}")
+    print("npm packages out of date:", ", ".join(stale), "-> npm ci", flush=True)
+    cmd = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]
+    if subprocess.run(cmd, cwd=root).returncode != 0:
+        raise BuildError("`npm ci` failed; check the npm output above and your network, then rerun")
+
+
+def parse_requirements(path: Path) -> list[tuple[str, str, set[str]]]:
+    """(name, version, {sha256 hex}) for each `name==version --hash=...` line."""
+    text = require(path, "browser requirements").read_text("utf-8").replace("\\\n", " ")
+    reqs = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line)
+        if match:
+            hashes = set(re.findall(r"--hash=sha256:([0-9a-fA-F]{64})", line))
+            reqs.append((match[1], match[2], {h.lower() for h in hashes}))
+    return reqs
+
+
+def find_wheel(cache: Path, name: str, version: str, hashes: set[str]) -> Path | None:
+    """The cached wheel of name==version whose sha256 is one of hashes, if any."""
+    stem = re.sub(r"[-_.]+", "_", name).lower()
+    for path in sorted(cache.glob(f"{stem}-{version}-*.whl")):
+        if sha256_file(path) in hashes:
+            return path
+    return None
+
+
+def fetch_wheels(root: Path) -> list[Path]:
+    """The hash-checked browser wheels, downloaded with pip unless already cached."""
+    reqs_file = root / "requirements-browser.txt"
+    reqs = parse_requirements(reqs_file)
+    cache = root / ".cache" / "wheels"
+    found = [find_wheel(cache, *req) for req in reqs]
+    if any(w is None for w in found):
+        cache.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--python-version", "3.14", "--require-hashes", "-r", str(reqs_file), "-d", str(cache)]
+        print("downloading browser wheels:", " ".join(f"{n}=={v}" for n, v, _ in reqs), flush=True)
+        if subprocess.run(cmd, cwd=root).returncode != 0:
+            raise BuildError(
+                "pip could not download the browser wheels in requirements-browser.txt. "
+                "Check your network / pip index settings (pip config list), or put the wheels "
+                f"into {cache} yourself, then rerun")
+        found = [find_wheel(cache, *req) for req in reqs]
+    missing = [f"{n}=={v}" for (n, v, _), w in zip(reqs, found) if w is None]
+    if missing:
+        raise BuildError(f"no wheel with a pinned sha256 for {', '.join(missing)} in {cache}")
+    return found
+
+
+# --------------------------------------------------------------------------- outputs
+
+def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple) -> None:
+    """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest."""
+    entries = [(f"{APP_NAME}/{p.as_posix()}", (pkg_dir / p).read_bytes())
+               for p in rel_files(pkg_dir) if p.suffix == ".py" and "__pycache__" not in p.parts]
+    info = f"{APP_NAME}-{APP_VERSION}.dist-info"
+    entries.append((f"{info}/METADATA", (
+        f"Metadata-Version: 2.1\nName: {APP_NAME}\nVersion: {APP_VERSION}\n"
+        "Summary: Offline-first caregiver log\n").encode()))
+    entries.append((f"{info}/WHEEL", (
+        "Wheel-Version: 1.0\nGenerator: carelog-build.py\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n").encode()))
+    record = "".join(f"{name},sha256={urlsafe_digest(data)},{len(data)}\n" for name, data in entries)
+    entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w") as zf:
+        for name, data in entries:
+            zi = zipfile.ZipInfo(name, date_time=date_time)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.create_system = 3  # unix, whatever OS builds it
+            zi.external_attr = 0o644 << 16
+            zf.writestr(zi, data)
+
+
+def urlsafe_digest(data: bytes) -> str:
+    """PEP 376/427 RECORD hash: urlsafe base64 of the sha256, no padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def vendor_pyodide(pyodide_dir: Path, wheels: list[Path], dest: Path) -> None:
+    """Copy Pyodide core and the wheels; point the lock's entries at those wheels."""
+    for name in PYODIDE_FILES:
+        copy_file(require(pyodide_dir / name, "Pyodide file"), dest / name)
+    lock = json.loads(require(pyodide_dir / "pyodide-lock.json", "Pyodide lock").read_text("utf-8"))
+    for wheel in wheels:
+        copy_file(wheel, dest / wheel.name)
+        name, version = wheel.name.split("-")[:2]
+        entry = lock["packages"].get(name.lower().replace("_", "-"))
+        if entry is not None:
+            entry.update(file_name=wheel.name, sha256=sha256_file(wheel), version=version)
+    (dest / "pyodide-lock.json").write_text(json.dumps(lock, separators=(",", ":")), "utf-8")
+
+
+def vendor_pyscript(pyscript_dist: Path, dest: Path) -> None:
+    """Copy @pyscript/core's dist/ without source maps."""
+    for rel in rel_files(require(pyscript_dist, "PyScript dist folder")):
+        if rel.suffix != ".map":
+            copy_file(pyscript_dist / rel, dest / rel)
+
+
+def check_paths(root: Path, out: Path) -> None:
+    """Stop early on missing inputs, public/ clashes, or an out folder holding sources."""
+    for guarded in (root, root / "py", root / "public", root / "node_modules", root / ".git"):
+        if guarded.is_relative_to(out) or (guarded != root and out.is_relative_to(guarded)):
+            raise BuildError(f"refusing to use {out} as the output folder (it holds sources)")
+    require(root / "index.html", "app shell")
+    require(root / "py" / "main.py", "browser entry script")
+    require(root / "py" / APP_NAME / "__init__.py", "application package")
+    for rel in rel_files(root / "public"):
+        if rel.as_posix() in GENERATED or rel.parts[0] in ("app", "vendor"):
+            raise BuildError(f"public/{rel.as_posix()} clashes with a file the build generates")
+
+
+def copy_static(root: Path, out: Path) -> None:
+    """index.html, py/main.py, an empty .nojekyll and public/ (but sw.js) into out."""
+    public = root / "public"
+    for rel in rel_files(public):
+        if rel.as_posix() != "sw.js":
+            copy_file(public / rel, out / rel)
+    copy_file(root / "index.html", out / "index.html")
+    copy_file(root / "py" / "main.py", out / "main.py")
+    (out / ".nojekyll").write_bytes(b"")
+
+
+def write_json(path: Path, data) -> None:
+    """Write indented JSON (insertion order kept) with a trailing newline."""
+    path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
+
+
+def write_manifest(out: Path, sw_template: Path) -> dict:
+    """Hash every file into asset-manifest.json, derive the build id, write sw.js."""
+    files = [{"path": rel.as_posix(), "bytes": (out / rel).stat().st_size, "sha256": sha256_file(out / rel)}
+             for rel in rel_files(out)]
+    sw_bytes = sw_template.read_bytes() if sw_template.is_file() else b""
+    lines = "".join(f"{f['path']} {f['sha256']}\n" for f in files)
+    build_id = hashlib.sha256(lines.encode() + sw_bytes).hexdigest()[:16]
+    if not sw_bytes:
+        print("warning: public/sw.js missing: the site will not work offline", file=sys.stderr)
+    elif BUILD_ID_PLACEHOLDER not in sw_bytes:
+        print("warning: public/sw.js has no __BUILD_ID__ placeholder", file=sys.stderr)
+    if sw_bytes:
+        (out / "sw.js").write_bytes(sw_bytes.replace(BUILD_ID_PLACEHOLDER, build_id.encode()))
+    stamp_build_id(out, files, build_id)
+    manifest = {"build": build_id, "files": files}
+    write_json(out / "asset-manifest.json", manifest)
+    return manifest
+
+
+def stamp_build_id(out: Path, files: list[dict], build_id: str) -> None:
+    """Write the build id into index.html (its data-build) and re-hash it.
+
+    The id is derived from the template, so it stays a pure function of the inputs."""
+    page = out / "index.html"
+    text = page.read_bytes()
+    if BUILD_ID_PLACEHOLDER not in text:
+        return
+    page.write_bytes(text.replace(BUILD_ID_PLACEHOLDER, build_id.encode()))
+    for entry in files:
+        if entry["path"] == "index.html":
+            entry["bytes"], entry["sha256"] = page.stat().st_size, sha256_file(page)
+
+
+def build(root: Path = ROOT, out: Path | None = None) -> dict:
+    """Build the site from root into out (default root/dist); return the manifest."""
+    root, out = root.resolve(), (out or root / "dist").resolve()
+    check_paths(root, out)
+    date_time = zip_date_time(source_date_epoch())
+    ensure_node_modules(root)
+    wheels = fetch_wheels(root)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    copy_static(root, out)
+    build_app_wheel(root / "py" / APP_NAME, out / "app" / WHEEL_NAME, date_time)
+    vendor_pyodide(root / "node_modules" / "pyodide", wheels, out / "vendor" / "pyodide")
+    vendor_pyscript(root / "node_modules" / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript")
+    write_json(out / "pyscript.json", {"interpreter": "./vendor/pyodide/pyodide.mjs",
+                                       "files": {f"./app/{WHEEL_NAME}": "./*"}})
+    return write_manifest(out, root / "public" / "sw.js")
+
+
+# --------------------------------------------------------------------------- serve
+
+CONTENT_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+                 ".json": "application/json", ".webmanifest": "application/manifest+json",
+                 ".whl": "application/zip", ".zip": "application/zip"}
+
+
+def normalize_base(base_path: str) -> str:
+    """"carelog/sub" -> "/carelog/sub/"; "" or "/" -> "/"."""
+    return "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
+
+
+def make_handler(root_dir, base_path: str = "/"):
+    """A request handler class serving root_dir at base_path ("/carelog/" etc.).
+
+    Paths outside base_path get 404; the base path without its slash redirects;
+    folders are never listed; every response says Cache-Control: no-cache.
+    """
+    root_dir, base = str(Path(root_dir).resolve()), normalize_base(base_path)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=root_dir, **kwargs)
+
+        def send_head(self):
+            """Serve paths inside base; redirect base without its slash; 404 the rest."""
+            path, _, query = self.path.partition("?")
+            if path.startswith(base):
+                return super().send_head()
+            if path + "/" == base:
+                self.send_response(301)
+                self.send_header("Location", base + ("?" + query if query else ""))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                self.send_error(404, "outside the served base path")
+            return None
+
+        def translate_path(self, path):
+            return super().translate_path("/" + path[len(base):])
+
+        def list_directory(self, path):
+            self.send_error(404, "no folder listings")
+
+        def end_headers(self):
+            self.send_header("Cache-Control", "no-cache")
+            super().end_headers()
+
+    return Handler
+
+
+def serve(root_dir: Path, host: str, port: int, base_path: str = "/") -> None:
+    """Serve root_dir with a threading HTTP server until Ctrl-C."""
+    if not (root_dir / "index.html").is_file():
+        raise BuildError(f"nothing to serve in {root_dir}: run `python3 build.py` first")
+    handler = make_handler(root_dir, base_path)
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        port = server.server_address[1]
+        print(f"carelog is running at http://{host}:{port}{normalize_base(base_path)}", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("\nstopped")
+
+
+# --------------------------------------------------------------------------- cli
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command line: [build|serve] plus options."""
+    p = argparse.ArgumentParser(
+        prog="build.py", description="Build carelog's static site into dist/, or serve it.",
+        epilog="Honours SOURCE_DATE_EPOCH for archive timestamps (default 315532800).")
+    p.add_argument("command", nargs="?", choices=("build", "serve"), default="build",
+                   help="build (default) or serve: build, then serve the output folder")
+    p.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this file's folder)")
+    p.add_argument("--out", type=Path, help="output folder (default: ROOT/dist)")
+    p.add_argument("--host", default="127.0.0.1", help="serve: address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="serve: port (default 8000, 0 = any)")
+    p.add_argument("--base", default="/", help="serve: URL sub-path to serve at, e.g. /carelog/")
+    p.add_argument("--no-build", action="store_true", help="serve: skip the build, serve as is")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code (2 on a build error)."""
+    args = parse_args(argv)
+    out = (args.out or args.root / "dist").resolve()
+    try:
+        if not (args.command == "serve" and args.no_build):
+            build_id = build(args.root, out)["build"]
+            sizes = [(out / rel).stat().st_size for rel in rel_files(out)]
+            print(f"carelog build {build_id}: {len(sizes)} files, {sum(sizes):,} bytes in {out}", flush=True)
+        if args.command == "serve":
+            serve(out, args.host, args.port, args.base)
+    except BuildError as err:
+        print(f"build.py: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+// carelog boot: paints progress while the runtime downloads, installs the
+// service worker (which precaches the whole build for offline use), then
+// starts PyScript. Exposes `window.carelogBoot` for main.py:
+//   carelogBoot.ready()            the app is interactive
+//   carelogBoot.fail(kind, detail) the app cannot start: show why
+//   carelogBoot.applyUpdate()      switch to a waiting new build and reload
+//   carelogBoot.updateReady        a new build is installed and waiting
+import "./idb.js";
+
+const html = document.documentElement;
+const $ = (id) => document.getElementById(id);
+const START_TIMEOUT_MS = 120000;
+
+const MESSAGES = {
+  "old-browser": "This browser is too old to run carelog. Update it, or use a recent Chrome, Edge, Firefox or Safari.",
+  storage: "carelog cannot store data in this browser, so it will not pretend to save anything. " +
+    "Private or incognito windows and some privacy settings block storage: open carelog in a normal window.",
+  network: "carelog could not be downloaded. Connect to the internet once, then reload this page.",
+  timeout: "carelog is taking too long to start. Reload the page; if it keeps happening, restart the browser.",
+  crash: "carelog could not start because of an error. Reload the page. Your saved entries are safe on this device.",
+};
+
+let settled = false;
+let registration = null;
+
+function setState(value) { html.dataset.appState = value; }
+
+function showPhase(text) {
+  const phase = $("boot-phase");
+  if (phase) phase.textContent = text;
+}
+
+function showBytes(loaded, total) {
+  const bar = $("boot-progress");
+  if (!bar) return;
+  if (total > 0) {
+    bar.max = total;
+    bar.value = Math.min(loaded, total);
+    const mb = (n) => (n / 1e6).toFixed(1);
+    bar.setAttribute("aria-valuetext", `${mb(loaded)} of ${mb(total)} MB`);
+    $("boot-bytes").textContent = `${mb(loaded)} of ${mb(total)} MB`;
+  } else {
+    bar.removeAttribute("value");
+  }
+}
+
+function fail(kind, detail) {
+  if (settled) return;
+  settled = true;
+  setState("error");
+  $("boot").hidden = true;
+  const box = $("boot-error");
+  box.hidden = false;
+  $("boot-error-text").textContent = MESSAGES[kind] || MESSAGES.crash;
+  $("boot-error-detail").textContent = detail ? String(detail) : "";
+  box.querySelector("h1").focus();
+}
+
+function ready() {
+  if (settled) return;
+  settled = true;
+  $("boot").hidden = true;
+  $("app").hidden = false;
+  setState("ready");
+}
+
+function applyUpdate() {
+  const waiting = registration && registration.waiting;
+  if (!waiting) { location.reload(); return; }
+  navigator.serviceWorker.addEventListener("controllerchange", () => location.reload(), { once: true });
+  waiting.postMessage({ type: "skip-waiting" });
+}
+
+function announceUpdate() {
+  window.carelogBoot.updateReady = true;
+  window.dispatchEvent(new CustomEvent("carelog:update-ready"));
+}
+
+function watchForUpdates(reg) {
+  if (reg.waiting && navigator.serviceWorker.controller) announceUpdate();
+  reg.addEventListener("updatefound", () => {
+    const worker = reg.installing;
+    if (!worker) return;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) announceUpdate();
+    });
+  });
+}
+
+// First visit: wait until the service worker has cached the whole build and
+// controls this page, so that the runtime is read from one build's cache.
+async function installOffline() {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+  let reg;
+  try {
+    reg = await navigator.serviceWorker.register("./sw.js", { scope: "./" });
+  } catch (error) {
+    console.warn("carelog: offline mode unavailable:", error && error.message);
+    return;
+  }
+  registration = reg;
+  watchForUpdates(reg);
+  if (navigator.serviceWorker.controller) return;
+  showPhase("Downloading carelog for offline use…");
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    const data = event.data || {};
+    if (data.type === "precache-progress") showBytes(data.loaded, data.total);
+  });
+  await new Promise((resolve, reject) => {
+    navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
+    const worker = reg.installing || reg.waiting || reg.active;
+    if (worker) {
+      worker.addEventListener("statechange", () => {
+        if (worker.state === "redundant") reject(new Error("the offline copy could not be saved"));
+      });
+    }
+  });
+}
+
+function probeStorage() {
+  return new Promise((resolve) => {
+    try {
+      const req = indexedDB.open("carelog-probe");
+      req.onsuccess = () => { req.result.close(); resolve(true); };
+      req.onerror = () => resolve(false);
+    } catch (error) {
+      resolve(false);
+    }
+  });
+}
+
+function startPython() {
+  showPhase("Starting carelog…");
+  showBytes(0, 0);
+  addEventListener("py:progress", (event) => {
+    if (typeof event.detail === "string") showPhase(`Starting carelog: ${event.detail.replace(/^Load(ing|ed) /, "")}…`);
+  });
+  const script = document.createElement("script");
+  script.type = "py";
+  script.src = "./main.py";
+  script.setAttribute("config", "./pyscript.json");
+  document.body.append(script);
+  return import("../vendor/pyscript/core.js");
+}
+
+async function boot() {
+  setState("booting");
+  window.carelogBoot = {
+    build: html.dataset.build || "dev", ready, fail, applyUpdate, updateReady: false,
+  };
+  if (typeof WebAssembly !== "object" || !("indexedDB" in window) || typeof BigInt64Array !== "function") {
+    fail("old-browser", "");
+    return;
+  }
+  setTimeout(() => fail("timeout", ""), START_TIMEOUT_MS);
+  addEventListener("error", (event) => { if (!settled) fail("crash", event.message); });
+  const storageOk = probeStorage();
+  try {
+    await installOffline();
+  } catch (error) {
+    console.warn("carelog: starting without an offline copy:", error && error.message);
+  }
+  if (!(await storageOk)) {
+    fail("storage", "IndexedDB could not be opened.");
+    return;
+  }
+  try {
+    await startPython();
+  } catch (error) {
+    fail(navigator.onLine ? "crash" : "network", error && error.message);
+  }
+}
+
+boot();

@@ -1,0 +1,182 @@
+// carelog IndexedDB helper: the only code that touches IndexedDB.
+//
+// Python calls it through `globalThis.carelogIdb`. Every batch crosses the
+// Python/JS boundary once, as one JSON string, and is one transaction.
+// A write promise resolves only after its transaction has completed (with
+// strict durability), so the app never shows "saved" before the data is on disk.
+//
+//   const db = await carelogIdb.open("carelog");
+//   await db.putEvents(JSON.stringify([record, ...]));   // -> number of new records
+//   JSON.parse(await db.range(JSON.stringify({recipient, start, end, kinds, limit, newestFirst})));
+
+export const DB_VERSION = 2;
+
+// UPGRADES[i] moves a database from version i to version i + 1. Never edit a
+// released step: add a new one, raise DB_VERSION, and add an upgrade test.
+export const UPGRADES = [
+  // 0 -> 1: the first release: events by id, by recipient + time, by entry.
+  (db) => {
+    const events = db.createObjectStore("events", { keyPath: "id" });
+    events.createIndex("by_recipient_at", ["recipient", "at"]);
+    events.createIndex("by_entry", "entry");
+    db.createObjectStore("settings", { keyPath: "key" });
+  },
+  // 1 -> 2: kind and clock indexes (built over the records already stored).
+  (db, tx) => {
+    const events = tx.objectStore("events");
+    events.createIndex("by_recipient_kind_at", ["recipient", "kind", "at"]);
+    events.createIndex("by_kind", "kind");
+    events.createIndex("by_hlc", "hlc");
+  },
+];
+
+function storageError(error, fallback) {
+  const name = (error && error.name) || "Error";
+  const err = new Error((error && error.message) || fallback);
+  err.name = name === "QuotaExceededError" ? "QuotaExceededError" : name;
+  return err;
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(storageError(tx.error, "the transaction was aborted"));
+    tx.onerror = () => {}; // onabort follows and carries the error
+  });
+}
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(storageError(req.error, "the request failed"));
+  });
+}
+
+class Database {
+  constructor(db) {
+    this.db = db;
+    db.onversionchange = () => {
+      // Another tab is upgrading the schema: step aside so it never hangs,
+      // and tell this page so it can ask the user to reload.
+      db.close();
+      globalThis.dispatchEvent(new CustomEvent("carelog:db-versionchange"));
+    };
+  }
+
+  get version() { return this.db.version; }
+
+  close() { this.db.close(); }
+
+  async putEvents(json) {
+    const records = JSON.parse(json);
+    const tx = this.db.transaction("events", "readwrite", { durability: "strict" });
+    const store = tx.objectStore("events");
+    let added = 0;
+    for (const record of records) {
+      const req = store.add(record);
+      req.onsuccess = () => { added += 1; };
+      req.onerror = (ev) => {
+        if (req.error && req.error.name === "ConstraintError") {
+          ev.preventDefault(); // already stored: events are immutable, keep the first
+          ev.stopPropagation();
+        }
+      };
+    }
+    await done(tx);
+    return added;
+  }
+
+  async range(json) {
+    const q = JSON.parse(json);
+    const tx = this.db.transaction("events", "readonly");
+    const store = tx.objectStore("events");
+    const kinds = q.kinds && q.kinds.length ? q.kinds : null;
+    const lo = q.start ?? -Infinity;
+    const hi = q.end ?? Infinity;
+    let index, bounds, filter = null;
+    if (kinds && kinds.length === 1) {
+      index = store.index("by_recipient_kind_at");
+      bounds = IDBKeyRange.bound([q.recipient, kinds[0], lo], [q.recipient, kinds[0], hi], false, true);
+    } else {
+      index = store.index("by_recipient_at");
+      bounds = IDBKeyRange.bound([q.recipient, lo], [q.recipient, hi], false, true);
+      if (kinds) filter = new Set(kinds);
+    }
+    let rows;
+    if (!filter && !q.newestFirst) {
+      rows = await request(index.getAll(bounds, q.limit ?? undefined));
+    } else {
+      rows = await new Promise((resolve, reject) => {
+        const out = [];
+        const req = index.openCursor(bounds, q.newestFirst ? "prev" : "next");
+        req.onerror = () => reject(storageError(req.error, "reading failed"));
+        req.onsuccess = () => {
+          const cursor = req.result;
+          if (!cursor || (q.limit != null && out.length >= q.limit)) return resolve(out);
+          if (!filter || filter.has(cursor.value.kind)) out.push(cursor.value);
+          cursor.continue();
+        };
+      });
+    }
+    return JSON.stringify(rows);
+  }
+
+  async ofEntries(json) {
+    const ids = JSON.parse(json);
+    const tx = this.db.transaction("events", "readonly");
+    const index = tx.objectStore("events").index("by_entry");
+    const groups = await Promise.all(ids.map((id) => request(index.getAll(id))));
+    return JSON.stringify(groups.flat());
+  }
+
+  async ofKind(kind) {
+    const tx = this.db.transaction("events", "readonly");
+    const rows = await request(tx.objectStore("events").index("by_kind").getAll(kind));
+    return JSON.stringify(rows);
+  }
+
+  async latestHlc() {
+    const tx = this.db.transaction("events", "readonly");
+    const req = tx.objectStore("events").index("by_hlc").openCursor(null, "prev");
+    const cursor = await request(req);
+    return cursor ? cursor.value.hlc : undefined; // undefined reaches Python as None
+  }
+
+  async getSetting(key) {
+    const tx = this.db.transaction("settings", "readonly");
+    const row = await request(tx.objectStore("settings").get(key));
+    return row === undefined ? undefined : JSON.stringify(row.value);
+  }
+
+  async putSetting(key, json) {
+    const tx = this.db.transaction("settings", "readwrite", { durability: "strict" });
+    tx.objectStore("settings").put({ key, value: JSON.parse(json) });
+    await done(tx);
+  }
+}
+
+// Open (and if needed create or upgrade) a database. `version` is for tests
+// that build an older schema; the app always opens DB_VERSION.
+export function open(name, version = DB_VERSION) {
+  return new Promise((resolve, reject) => {
+    let req;
+    try {
+      if (!globalThis.indexedDB) throw new Error("this browser has no IndexedDB");
+      req = indexedDB.open(name, version);
+    } catch (error) {
+      reject(storageError(error, "storage is not available"));
+      return;
+    }
+    req.onupgradeneeded = (event) => {
+      const db = req.result;
+      for (let v = event.oldVersion; v < version; v += 1) UPGRADES[v](db, req.transaction);
+    };
+    req.onblocked = () => {
+      globalThis.dispatchEvent(new CustomEvent("carelog:db-blocked"));
+    };
+    req.onsuccess = () => resolve(new Database(req.result));
+    req.onerror = () => reject(storageError(req.error, "storage is not available"));
+  });
+}
+
+globalThis.carelogIdb = { open, DB_VERSION };

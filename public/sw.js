@@ -1,0 +1,89 @@
+// carelog service worker: the whole build, offline, from one cache.
+//
+// - install: fetch every file of asset-manifest.json with its sha256 as the
+//   fetch integrity, into a cache named after the build; report progress.
+// - activate: delete other builds' caches; take control of open pages.
+// - fetch: same-origin GET requests are served cache-first from this build's
+//   cache only, so one page load never mixes files of two builds.
+// A new build waits until the page asks for it ("skip-waiting"), which the app
+// only offers outside of an entry form.
+const BUILD_ID = "__BUILD_ID__";
+const CACHE = `carelog-${BUILD_ID}`;
+const SCOPE = new URL("./", self.location).href;
+
+function hexToBase64(hex) {
+  let bin = "";
+  for (let i = 0; i < hex.length; i += 2) bin += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  return btoa(bin);
+}
+
+async function broadcast(message) {
+  const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
+  for (const client of clients) client.postMessage(message);
+}
+
+async function precache() {
+  const response = await fetch(`./asset-manifest.json?build=${BUILD_ID}`, { cache: "no-store" });
+  if (!response.ok) throw new Error(`asset manifest: HTTP ${response.status}`);
+  const manifest = await response.json();
+  if (manifest.build !== BUILD_ID) throw new Error("the server has a newer build; will retry");
+  const cache = await caches.open(CACHE);
+  const total = manifest.files.reduce((sum, f) => sum + f.bytes, 0);
+  let loaded = 0;
+  let lastReport = 0;
+  const queue = manifest.files.slice().sort((a, b) => b.bytes - a.bytes);
+  async function worker() {
+    while (queue.length) {
+      const file = queue.shift();
+      const url = new URL(file.path, SCOPE).href;
+      if (await cache.match(url)) { loaded += file.bytes; continue; }
+      const res = await fetch(url, { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
+      if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+      const reader = res.clone().body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        loaded += value.byteLength;
+        const now = Date.now();
+        if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
+      }
+      await cache.put(url, res);
+    }
+  }
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  broadcast({ type: "precache-progress", loaded: total, total });
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(precache().catch(async (error) => {
+    await caches.delete(CACHE);
+    throw error;
+  }));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith("carelog-") && n !== CACHE).map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET" || !request.url.startsWith(SCOPE)) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    const url = new URL(request.url);
+    url.search = "";
+    url.hash = "";
+    const key = request.mode === "navigate" && url.href.endsWith("/") ? `${url.href}index.html` : url.href;
+    const hit = await cache.match(key);
+    if (hit) return hit;
+    return fetch(request);
+  })());
+});

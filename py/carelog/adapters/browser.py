@@ -1,0 +1,128 @@
+"""Browser adapters: IndexedDB (through the ``carelogIdb`` JS helper) and the
+browser's clock. Only importable inside Pyodide; ``js`` is imported lazily so
+the module itself imports under CPython.
+
+    db = await IndexedDB.open("carelog")
+    await db.entries.put_events(events)      # one transaction, one FFI crossing
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from ..domain.events import Event, RecordError
+from ..ports import Clock, EntryStore, Settings, StorageFull, StorageUnavailable, StoreError
+
+
+def _js():
+    import js  # noqa: PLC0415 - browser only
+
+    return js
+
+
+def _translate(error: Exception) -> Exception:
+    """Map a JavaScript storage error to the port's exceptions."""
+    name = getattr(error, "name", "") or type(error).__name__
+    text = str(error)
+    if name == "QuotaExceededError" or "QuotaExceeded" in text:
+        return StorageFull("The tablet's storage is full.")
+    if name in ("InvalidStateError", "UnknownError", "SecurityError"):
+        return StorageUnavailable(text)
+    return StoreError(text)
+
+
+async def _call(promise_factory):
+    try:
+        return await promise_factory()
+    except Exception as error:  # JsException and friends
+        if isinstance(error, (StorageFull, StorageUnavailable, StoreError)):
+            raise
+        raise _translate(error) from error
+
+
+def _events(json_text: str) -> list[Event]:
+    events = []
+    for record in json.loads(json_text):
+        try:
+            events.append(Event.from_record(record))
+        except RecordError:
+            continue  # a record this version cannot read stays stored, untouched
+    return events
+
+
+class IndexedDB:
+    """One open carelog database, with its two ports."""
+
+    def __init__(self, handle: Any):
+        self.handle = handle
+        self.entries = IndexedDBEntryStore(handle)
+        self.settings = IndexedDBSettings(handle)
+
+    @classmethod
+    async def open(cls, name: str) -> "IndexedDB":
+        js = _js()
+        helper = getattr(js, "carelogIdb", None)
+        if helper is None:
+            raise StorageUnavailable("The storage helper did not load.")
+        try:
+            handle = await helper.open(name)
+        except Exception as error:
+            raise StorageUnavailable(str(error)) from error
+        return cls(handle)
+
+
+class IndexedDBEntryStore(EntryStore):
+    """EntryStore over IndexedDB: each method is one transaction."""
+
+    def __init__(self, handle: Any):
+        self._db = handle
+
+    async def put_events(self, events: Sequence[Event]) -> int:
+        if not events:
+            return 0
+        payload = json.dumps([e.to_record() for e in events], separators=(",", ":"))
+        return int(await _call(lambda: self._db.putEvents(payload)))
+
+    async def events_in_range(self, recipient, start_at=None, end_at=None, kinds=None,
+                              limit=None, newest_first=True):
+        query = json.dumps({"recipient": recipient, "start": start_at, "end": end_at,
+                            "kinds": list(kinds) if kinds else None, "limit": limit,
+                            "newestFirst": newest_first})
+        return _events(await _call(lambda: self._db.range(query)))
+
+    async def events_of_entries(self, entry_ids):
+        ids = json.dumps(list(dict.fromkeys(entry_ids)))
+        return _events(await _call(lambda: self._db.ofEntries(ids)))
+
+    async def events_of_kind(self, kind):
+        return _events(await _call(lambda: self._db.ofKind(kind)))
+
+    async def latest_hlc(self):
+        value = await _call(lambda: self._db.latestHlc())
+        return value if isinstance(value, str) else None
+
+
+class IndexedDBSettings(Settings):
+    """Settings in the database's ``settings`` object store."""
+
+    def __init__(self, handle: Any):
+        self._db = handle
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        value = await _call(lambda: self._db.getSetting(key))
+        return default if value is None else json.loads(value)
+
+    async def put(self, key: str, value: Any) -> None:
+        text = json.dumps(value)
+        await _call(lambda: self._db.putSetting(key, text))
+
+
+class BrowserClock(Clock):
+    """``Date.now()`` and the browser's time zone."""
+
+    def now_ms(self) -> int:
+        return int(_js().Date.now())
+
+    def local_offset_minutes(self, at_ms: int) -> int:
+        return -int(_js().Date.new(at_ms).getTimezoneOffset())

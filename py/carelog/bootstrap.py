@@ -1,0 +1,30 @@
+"""The composition root: the one place where adapters are chosen and wired.
+
+    >>> log = build_for_tests()          # CPython: in-memory twins
+    >>> # in the browser: app = await build_for_browser()
+"""
+
+from __future__ import annotations
+
+from .adapters.memory import CountingIds, FixedClock, MemoryEntryStore, MemorySettings, RandomIds
+from .ports import Clock, EntryStore, IdSource, Settings
+from .services import CareLog
+
+TEST_EPOCH_MS = 1_764_000_000_000  # 2025-11-24T16:00:00Z
+
+
+def build_for_tests(store: EntryStore | None = None, settings: Settings | None = None,
+                    clock: Clock | None = None, ids: IdSource | None = None) -> CareLog:
+    """A CareLog over in-memory twins (each part can be injected)."""
+    return CareLog(store or MemoryEntryStore(), settings or MemorySettings(),
+                   clock or FixedClock(TEST_EPOCH_MS), ids or CountingIds())
+
+
+async def build_for_browser(db_name: str = "carelog") -> CareLog:
+    """A started CareLog over IndexedDB and the browser's clock."""
+    from .adapters.browser import BrowserClock, IndexedDB
+
+    database = await IndexedDB.open(db_name)
+    log = CareLog(database.entries, database.settings, BrowserClock(), RandomIds())
+    await log.start()
+    return log

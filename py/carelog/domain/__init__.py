@@ -1,0 +1,1 @@
+"""Pure domain code: no imports outside the standard library and this package."""

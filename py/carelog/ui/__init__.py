@@ -1,0 +1,1 @@
+"""User interface: pure views (state -> markup) and the DOM glue (``dom``)."""

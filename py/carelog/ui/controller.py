@@ -1,0 +1,225 @@
+"""The controller: routes and user actions in, a new ``State`` out.
+
+Pure of the DOM (the glue in ``dom`` feeds it strings and dicts), so a whole
+caregiver session can be driven in a unit test:
+
+    >>> import asyncio
+    >>> from carelog.bootstrap import build_for_tests
+    >>> async def demo():
+    ...     c = Controller(build_for_tests())
+    ...     await c.start()
+    ...     await c.submit("caregiver", {"name": "Ann"})
+    ...     await c.submit("recipient", {"name": "Mum"})
+    ...     await c.submit("log:note", {"text": "Slept well"})
+    ...     return c.state.screen, c.state.toast.message
+    >>> asyncio.run(demo())
+    ('home', 'Saved: Slept well')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import timefmt
+from ..domain.catalogue import VITALS
+from ..domain.events import LOG_KINDS
+from ..domain.validation import FormErrors
+from ..ports import StorageFull, StorageUnavailable, StoreError
+from ..services import CareLog, NotFound
+from .describe import describe_payload
+from .state import State, Toast
+
+FULL_MESSAGE = ("The tablet's storage is full, so this was NOT saved. What you typed is still here. "
+                "Free some space (delete old photos, videos or apps), then tap Save again.")
+STORE_MESSAGE = "This could not be saved: {detail}. What you typed is still here; try Save again."
+
+
+class Controller:
+    """Owns the State; every method leaves it ready to render."""
+
+    def __init__(self, log: CareLog, build: str = ""):
+        self.log = log
+        self.state = State(build=build)
+        self._undo: tuple[Any, Any] | None = None
+
+    async def start(self) -> None:
+        """Load this device's identity and data, then show the right first screen."""
+        await self.log.start()
+        self.state.caregiver = self.log.caregiver
+        self.state.device_id = self.log.device_id
+        await self._load_recipients()
+        await self.navigate(self.state.route)
+
+    # --- navigation --------------------------------------------------------
+
+    async def navigate(self, route: str) -> None:
+        """Show the screen of a ``#/...`` route (unknown routes go home)."""
+        s = self.state
+        self._tick()
+        s.route = route or "#/"
+        s.form_values, s.form_errors, s.form_problem = {}, {}, ""
+        parts = [p for p in s.route.lstrip("#").split("/") if p]
+        if not s.caregiver:
+            s.screen = "welcome"
+            return
+        if parts[:2] == ["recipients", "new"] or not s.recipients:
+            s.screen = "add_recipient"
+            return
+        if parts[:1] == ["recipients"]:
+            s.screen = "recipients"
+            return
+        if parts[:1] == ["settings"]:
+            s.screen = "settings"
+            return
+        if parts[:1] == ["log"] and len(parts) >= 2 and parts[1] in LOG_KINDS:
+            s.screen, s.log_kind = "log", parts[1]
+            s.vital_type = parts[2] if len(parts) > 2 and parts[2] in VITALS else None
+            return
+        if parts[:1] == ["entry"] and len(parts) >= 2:
+            await self._show_entry(parts[1], history=parts[2:3] == ["history"])
+            return
+        s.screen, s.route = "home", "#/"
+        await self._load_timeline()
+
+    async def refresh(self) -> None:
+        """Re-read data (e.g. another tab wrote); keeps forms as they are."""
+        await self._load_recipients()
+        if self.state.screen == "home":
+            self._tick()
+            await self._load_timeline()
+
+    # --- forms -------------------------------------------------------------
+
+    async def submit(self, form: str, values: dict[str, Any]) -> None:
+        """Handle a submitted form; on a problem keep what was typed and say why."""
+        s = self.state
+        self._tick()
+        s.form_values = {k: v for k, v in values.items() if isinstance(v, str)}
+        s.form_errors, s.form_problem = {}, ""
+        try:
+            await self._submit(form, dict(s.form_values))
+        except FormErrors as problem:
+            s.form_errors = problem.errors
+            s.form_problem = "Please check: " + " ".join(problem.errors.values())
+        except StorageFull:
+            s.form_problem = FULL_MESSAGE
+        except (StoreError, StorageUnavailable) as error:
+            s.form_problem = STORE_MESSAGE.format(detail=str(error) or "the storage did not answer")
+        except NotFound:
+            s.form_problem = "This entry no longer exists."
+
+    async def _submit(self, form: str, values: dict[str, Any]) -> None:
+        s = self.state
+        if form == "caregiver":
+            s.caregiver = await self.log.set_caregiver(values.get("name", ""))
+            s.toast = Toast(f"Hello, {s.caregiver}.")
+            await self.navigate("#/")
+            return
+        if form == "recipient":
+            entry = await self.log.add_recipient(values)
+            await self._load_recipients()
+            s.toast = Toast(f"Added {entry.payload['name']}.")
+            await self.navigate("#/")
+            return
+        self._convert_time(values)
+        if form.startswith("log:"):
+            kind = form.split(":", 1)[1]
+            if s.recipient is None:
+                raise FormErrors({"kind": "Choose a person first."})
+            entry = await self.log.log(s.recipient.id, kind, values)
+            self._undo = None
+            s.toast = Toast(f"Saved: {describe_payload(entry.kind, entry.payload)}")
+            await self.navigate("#/")
+            return
+        if form.startswith("edit:"):
+            entry_id = form.split(":", 1)[1]
+            before = await self.log.entry(entry_id)
+            saved = await self.log.edit(entry_id, values)
+            self._undo = (saved.event, before)
+            s.toast = Toast("Changes saved.", undo=True)
+            await self.navigate("#/")
+            return
+        raise FormErrors({"form": "Unknown form."})
+
+    def _convert_time(self, values: dict[str, Any]) -> None:
+        local = str(values.pop("at_local", "") or "").strip()
+        if not local:
+            return
+        try:
+            values["at"] = str(timefmt.parse_local(local, self.log.clock.local_offset_minutes))
+        except ValueError:
+            raise FormErrors({"at_local": "Enter the date and time, or leave it as it is for now."}) from None
+
+    # --- buttons -----------------------------------------------------------
+
+    async def action(self, name: str, data: dict[str, Any]) -> None:
+        """Handle a ``data-action`` button."""
+        s = self.state
+        self._tick()
+        try:
+            if name == "choose-recipient":
+                await self.log.choose_recipient(data.get("id", ""))
+                await self._load_recipients()
+                await self.navigate("#/")
+            elif name == "delete":
+                before = await self.log.entry(data.get("id", ""))
+                saved = await self.log.delete(before.id)
+                self._undo = (saved.event, before)
+                s.toast = Toast(f"Deleted: {describe_payload(before.kind, before.payload)}", undo=True)
+                await self.navigate("#/")
+            elif name == "undo" and self._undo is not None:
+                event, before = self._undo
+                self._undo = None
+                await self.log.undo(event, before)
+                s.toast = Toast("Undone.")
+                await self.navigate(s.route)
+            elif name == "resolve" and s.entry is not None:
+                await self.log.resolve(s.entry.id, data.get("id", ""))
+                s.toast = Toast("Version kept.")
+                await self.navigate(f"#/entry/{s.entry.id}")
+        except StorageFull:
+            s.toast = Toast(FULL_MESSAGE, tone="error")
+        except (StoreError, StorageUnavailable) as error:
+            s.toast = Toast(STORE_MESSAGE.format(detail=str(error)), tone="error")
+        except NotFound:
+            s.toast = Toast("That entry no longer exists.", tone="warn")
+
+    # --- loading -----------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self.log.clock.now_ms()
+        self.state.now_ms = now
+        self.state.offset_minutes = self.log.clock.local_offset_minutes(now)
+
+    async def _load_recipients(self) -> None:
+        s = self.state
+        s.recipients = await self.log.recipients()
+        chosen = await self.log.current_recipient()
+        s.recipient = next((r for r in s.recipients if r.id == chosen), s.recipients[0] if s.recipients else None)
+
+    async def _load_timeline(self) -> None:
+        s = self.state
+        s.timeline = await self.log.timeline(s.recipient.id) if s.recipient else []
+        s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.timeline}
+
+    async def _show_entry(self, entry_id: str, history: bool) -> None:
+        s = self.state
+        try:
+            s.entry = await self.log.entry(entry_id)
+        except NotFound:
+            s.entry, s.screen = None, "entry"
+            return
+        s.offsets = {s.entry.at: self.log.clock.local_offset_minutes(s.entry.at)}
+        if history:
+            s.history, s.screen = await self.log.entry_history(entry_id), "history"
+            return
+        s.screen = "entry"
+        values = {k: _as_text(v) for k, v in s.entry.payload.items() if k not in ("loinc",)}
+        values["at_local"] = timefmt.format_input(s.entry.at, s.offset_at(s.entry.at))
+        s.form_values = values
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)

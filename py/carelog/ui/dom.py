@@ -1,0 +1,190 @@
+"""The DOM glue: browser events in, controller calls, markup out.
+
+The only UI module that touches the browser. It renders ``views.render`` with
+one ``innerHTML`` assignment per screen (markup escaped by construction, see
+``markup``), delegates clicks and submits from one root listener, and keeps
+focus where a keyboard or screen-reader user expects it.
+
+    app = DomApp(controller, js.document, js.window)
+    await app.start()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from . import views
+from .controller import Controller
+
+TOAST_MS = 10_000
+
+
+class DomApp:
+    """Binds one Controller to the page."""
+
+    def __init__(self, controller: Controller, document: Any, window: Any):
+        self.controller = controller
+        self.document = document
+        self.window = window
+        self.root = document.getElementById("app")
+        self.toast_region = document.getElementById("toast")
+        self._busy = asyncio.Lock()
+        self._last_screen = None
+        self._ignore_hash: str | None = None
+        self._proxies: list[Any] = []
+        self._toast_timer = None
+        self._channel = None
+
+    # --- wiring ------------------------------------------------------------
+
+    def _listen(self, target: Any, event: str, handler) -> None:
+        from pyodide.ffi import create_proxy  # noqa: PLC0415 - browser only
+
+        proxy = create_proxy(handler)
+        self._proxies.append(proxy)
+        target.addEventListener(event, proxy)
+
+    async def start(self) -> None:
+        """Load data, render the first screen and start listening."""
+        state = self.controller.state
+        state.route = str(self.window.location.hash or "#/")
+        boot = getattr(self.window, "carelogBoot", None)
+        if boot is not None:
+            state.update_ready = bool(getattr(boot, "updateReady", False))
+        await self.controller.start()
+        self._listen(self.root, "click", self._on_click)
+        self._listen(self.root, "submit", self._on_submit)
+        self._listen(self.toast_region, "click", self._on_click)
+        self._listen(self.window, "hashchange", self._on_hash)
+        self._listen(self.window, "carelog:update-ready", self._on_update_ready)
+        self._listen(self.window, "carelog:db-versionchange", self._on_db_replaced)
+        self._open_channel()
+        await self.render()
+
+    def _open_channel(self) -> None:
+        import js  # noqa: PLC0415 - browser only
+
+        if getattr(js, "BroadcastChannel", None) is None:
+            return
+        self._channel = js.BroadcastChannel.new("carelog")
+        self._listen(self._channel, "message", self._on_other_tab)
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        task.add_done_callback(self._report)
+
+    def _report(self, task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            import js  # noqa: PLC0415 - browser only
+
+            js.console.error(f"carelog: {task.exception()!r}")
+
+    # --- events ------------------------------------------------------------
+
+    def _on_click(self, event: Any) -> None:
+        target = event.target.closest("[data-action]")
+        if target is None:
+            return
+        event.preventDefault()
+        action = str(target.dataset.action)
+        data = {"id": str(target.dataset.id or "")}
+        if action == "reload":
+            self.window.location.reload()
+            return
+        if action == "apply-update":
+            self.window.carelogBoot.applyUpdate()
+            return
+        self._spawn(self._run(lambda: self.controller.action(action, data), keep_toast=action == "undo"))
+
+    def _on_submit(self, event: Any) -> None:
+        import js  # noqa: PLC0415 - browser only
+
+        event.preventDefault()
+        form = event.target
+        name = str(form.dataset.form or "")
+        values = js.Object.fromEntries(js.FormData.new(form)).to_py()
+        button = form.querySelector("button[type=submit]")
+        if button is not None:
+            button.disabled = True
+            button.setAttribute("aria-busy", "true")
+        self._spawn(self._run(lambda: self.controller.submit(name, values), keep_toast=False, wrote=True))
+
+    def _on_hash(self, event: Any) -> None:
+        route = str(self.window.location.hash or "#/")
+        if route == self._ignore_hash:
+            self._ignore_hash = None
+            return
+        self._spawn(self._run(lambda: self.controller.navigate(route), keep_toast=False))
+
+    def _on_update_ready(self, event: Any) -> None:
+        self.controller.state.update_ready = True
+        self._spawn(self.render(focus=False))
+
+    def _on_db_replaced(self, event: Any) -> None:
+        self.controller.state.db_replaced = True
+        self._spawn(self.render(focus=False))
+
+    def _on_other_tab(self, event: Any) -> None:
+        async def refresh():
+            await self.controller.refresh()
+            if self.controller.state.screen == "home":
+                await self.render(focus=False)
+        self._spawn(self._exclusive(refresh))
+
+    async def _exclusive(self, work) -> None:
+        async with self._busy:
+            await work()
+
+    async def _run(self, work, keep_toast: bool, wrote: bool = False) -> None:
+        """One user action at a time: a double tap cannot save twice."""
+        if self._busy.locked():
+            return
+        async with self._busy:
+            before = self.controller.state.toast
+            if not keep_toast:
+                self.controller.state.toast = None
+            await work()
+            state = self.controller.state
+            changed_toast = state.toast is not None and state.toast is not before
+            if changed_toast and self._channel is not None and state.toast.tone == "ok":
+                self._channel.postMessage("changed")
+            await self.render()
+
+    # --- rendering ---------------------------------------------------------
+
+    async def render(self, focus: bool = True) -> None:
+        """Put the state on the page and move focus sensibly."""
+        state = self.controller.state
+        self.root.innerHTML = str(views.render(state))
+        self._render_toast()
+        if str(self.window.location.hash or "#/") != state.route:
+            self._ignore_hash = state.route
+            self.window.location.hash = state.route
+        if not focus:
+            return
+        target = (self.root.querySelector("[aria-invalid=true]") or self.root.querySelector("#form-problem")
+                  if (state.form_errors or state.form_problem) else None)
+        if target is None and (state.screen != self._last_screen or state.toast is None):
+            target = self.root.querySelector("h1")
+        if target is not None:
+            target.focus()
+        self._last_screen = state.screen
+
+    def _render_toast(self) -> None:
+        import js  # noqa: PLC0415 - browser only
+        from pyodide.ffi import create_once_callable  # noqa: PLC0415 - browser only
+
+        state = self.controller.state
+        self.toast_region.innerHTML = str(views.toast(state))
+        if self._toast_timer is not None:
+            js.clearTimeout(self._toast_timer)
+            self._toast_timer = None
+        if state.toast is not None:
+            shown = state.toast
+
+            def clear() -> None:
+                if self.controller.state.toast is shown:
+                    self.controller.state.toast = None
+                    self.toast_region.innerHTML = ""
+            self._toast_timer = js.setTimeout(create_once_callable(clear), TOAST_MS)

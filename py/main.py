@@ -1,0 +1,66 @@
+"""Browser entry point: wire the app (``carelog.bootstrap``) and mount the UI.
+
+PyScript runs this file after it has unpacked the carelog wheel. It marks
+``<html data-app-state="ready">`` when the first screen is interactive, or
+hands a plain-language reason to the boot screen when the app cannot start.
+"""
+
+import js
+
+from carelog.bootstrap import build_for_browser
+from carelog.ports import StorageUnavailable
+from carelog.ui.controller import Controller
+from carelog.ui.dom import DomApp
+
+
+async def _storage_info(state) -> None:
+    """Ask the browser to keep our data, and how much space there is."""
+    storage = getattr(js.navigator, "storage", None)
+    if storage is None:
+        return
+    try:
+        if getattr(storage, "persist", None) is not None:
+            state.storage.persisted = bool(await storage.persist())
+        if getattr(storage, "estimate", None) is not None:
+            estimate = await storage.estimate()
+            state.storage.usage = int(estimate.usage or 0)
+            state.storage.quota = int(estimate.quota or 0)
+    except Exception as error:  # the panel then says "unknown"
+        js.console.warn(f"carelog: storage estimate failed: {error}")
+
+
+def _install_debug_hook() -> None:
+    """With ``?debug=1``, let tests run Python inside the page (contract suite)."""
+    if "debug=1" not in str(js.location.search):
+        return
+    from pyodide.code import eval_code_async
+    from pyodide.ffi import create_proxy, to_js
+
+    async def run_python(source):
+        namespace = {"__name__": "carelog_debug"}
+        result = await eval_code_async(str(source), namespace)
+        return to_js(result) if result is not None else None
+
+    js.carelogDebug = to_js({"runPython": create_proxy(run_python)}, dict_converter=js.Object.fromEntries)
+
+
+async def main() -> None:
+    boot = js.carelogBoot
+    try:
+        log = await build_for_browser()
+    except StorageUnavailable as error:
+        boot.fail("storage", str(error))
+        return
+    controller = Controller(log, build=str(boot.build))
+    await _storage_info(controller.state)
+    app = DomApp(controller, js.document, js.window)
+    await app.start()
+    _install_debug_hook()
+    boot.ready()
+
+
+try:
+    await main()  # noqa: F704 - PyScript runs this file with top-level await
+except Exception as error:
+    js.carelogBoot.fail("crash", f"{type(error).__name__}: {error}")
+    raise

@@ -1,0 +1,136 @@
+"""The EntryStore contract: every implementation must pass every check.
+
+Plain async functions with no test-framework imports, so the same file runs
+under CPython against the in-memory store (``test_memory_contract.py``) and
+inside Chromium under Pyodide against IndexedDB (``tests/browser``).
+
+    results = await run_all(make_store)   # make_store: async () -> fresh empty store
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from carelog.domain.events import CREATE, DELETE, EDIT, Event
+from carelog.ports import StorageFull
+
+
+def _event(n: int, recipient: str = "r1", kind: str = "note", at: int | None = None, entry: str | None = None,
+           op: str = CREATE, revises: tuple = (), payload: dict | None = None) -> Event:
+    ident = f"e{n:06d}"
+    return Event(id=ident, recipient=recipient, kind=kind, entry=entry or ident, op=op, revises=revises,
+                 at=1_700_000_000_000 + (n if at is None else at) * 1000,
+                 payload=payload if payload is not None else {"text": f"entry {n} <b>&amp;</b> ünïcode"},
+                 author="Ann", device="dev-1", hlc=f"{1_700_000_000_000 + n:013d}-000000-dev-1")
+
+
+async def check_empty_store(make_store):
+    store = await make_store()
+    assert await store.events_in_range("r1") == []
+    assert await store.events_of_entries(["nope"]) == []
+    assert await store.events_of_kind("note") == []
+    assert await store.latest_hlc() is None
+
+
+async def check_round_trip_exact(make_store):
+    store = await make_store()
+    original = _event(1, payload={"text": "x", "n": 1.5, "list": [1, "a", None, True], "nested": {"k": "v"}})
+    assert await store.put_events([original]) == 1
+    (back,) = await store.events_of_entries([original.entry])
+    assert back == original and back.payload == original.payload
+
+
+async def check_batch_counts_new_and_ignores_duplicates(make_store):
+    store = await make_store()
+    batch = [_event(n) for n in range(50)]
+    assert await store.put_events(batch) == 50
+    assert await store.put_events(batch[:10] + [_event(50)]) == 1
+    assert len(await store.events_in_range("r1")) == 51
+
+
+async def check_duplicate_keeps_first_version(make_store):
+    store = await make_store()
+    first = _event(1, payload={"text": "first"})
+    await store.put_events([first])
+    await store.put_events([_event(1, payload={"text": "forged"})])
+    (back,) = await store.events_of_entries([first.entry])
+    assert back.payload == {"text": "first"}
+
+
+async def check_range_by_time_and_order(make_store):
+    store = await make_store()
+    await store.put_events([_event(n, at=(n * 7) % 100) for n in range(100)])
+    newest = await store.events_in_range("r1")
+    assert [e.at for e in newest] == sorted((e.at for e in newest), reverse=True)
+    oldest = await store.events_in_range("r1", newest_first=False)
+    assert [e.at for e in oldest] == sorted(e.at for e in oldest)
+    start, end = 1_700_000_000_000 + 10_000, 1_700_000_000_000 + 20_000
+    window = await store.events_in_range("r1", start_at=start, end_at=end)
+    assert sorted(e.at for e in window) == list(range(start, end, 1000))
+    assert len(await store.events_in_range("r1", limit=7)) == 7
+    assert [e.at for e in await store.events_in_range("r1", limit=3)] == [e.at for e in newest[:3]]
+
+
+async def check_range_filters_recipient_and_kind(make_store):
+    store = await make_store()
+    events = [_event(n, recipient="r1" if n % 2 else "r2", kind=("note", "vital", "symptom")[n % 3]) for n in range(60)]
+    await store.put_events(events)
+    r1_vitals = await store.events_in_range("r1", kinds=["vital"])
+    assert {e.id for e in r1_vitals} == {e.id for e in events if e.recipient == "r1" and e.kind == "vital"}
+    r2_two = await store.events_in_range("r2", kinds=["note", "symptom"], limit=5)
+    assert len(r2_two) == 5 and all(e.recipient == "r2" and e.kind in ("note", "symptom") for e in r2_two)
+    assert await store.events_in_range("r3") == []
+
+
+async def check_entries_history(make_store):
+    store = await make_store()
+    create = _event(1)
+    edit = _event(2, entry=create.id, op=EDIT, revises=(create.id,), payload={"text": "changed"})
+    delete = _event(3, entry=create.id, op=DELETE, revises=(edit.id,), payload={})
+    other = _event(4)
+    await store.put_events([create, other])
+    await store.put_events([edit, delete])
+    history = await store.events_of_entries([create.id])
+    assert {e.id for e in history} == {create.id, edit.id, delete.id}
+    both = await store.events_of_entries([create.id, other.id, "missing"])
+    assert {e.id for e in both} == {create.id, edit.id, delete.id, other.id}
+
+
+async def check_events_of_kind(make_store):
+    store = await make_store()
+    await store.put_events([_event(n, kind="recipient" if n < 3 else "note") for n in range(10)])
+    assert sorted(e.id for e in await store.events_of_kind("recipient")) == ["e000000", "e000001", "e000002"]
+
+
+async def check_latest_hlc(make_store):
+    store = await make_store()
+    await store.put_events([_event(n) for n in (5, 50, 7)])
+    assert await store.latest_hlc() == _event(50).hlc
+
+
+async def check_bulk_batch(make_store):
+    store = await make_store()
+    await store.put_events([_event(n, at=n) for n in range(5000)])
+    assert len(await store.events_in_range("r1", limit=None)) == 5000
+
+
+CHECKS = [
+    check_empty_store, check_round_trip_exact, check_batch_counts_new_and_ignores_duplicates,
+    check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
+    check_entries_history, check_events_of_kind, check_latest_hlc, check_bulk_batch,
+]
+
+
+async def run_all(make_store) -> list[dict]:
+    """Run every check; return ``[{"name", "ok", "error"}]`` (never raises)."""
+    results = []
+    for check in CHECKS:
+        try:
+            await check(make_store)
+            results.append({"name": check.__name__, "ok": True, "error": ""})
+        except Exception:  # report, do not stop: the caller asserts on the list
+            results.append({"name": check.__name__, "ok": False, "error": traceback.format_exc(limit=4)})
+    return results
+
+
+__all__ = ["CHECKS", "run_all", "StorageFull"]

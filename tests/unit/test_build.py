@@ -1,0 +1,244 @@
+"""Tests for build.py: layout, manifest, wheel, determinism, lock rewrite, server.
+
+The build runs against a throwaway project folder: fixture index.html, py/main.py
+and public/ (so the tests do not depend on work in progress there), a copy of the
+real py/carelog, and links to the real node_modules/, lock files and wheel cache
+(so nothing is downloaded twice). It runs through the CLI, as CI runs it.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+import build  # noqa: E402
+
+SW_TEMPLATE = b"const BUILD = '__BUILD_ID__';\nself.addEventListener('install', () => {});\n"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project folder for build.py, sharing the real heavy inputs."""
+    root = tmp_path_factory.mktemp("project")
+    for name in ("node_modules", "package.json", "package-lock.json", "requirements-browser.txt"):
+        (root / name).symlink_to(REPO / name)
+    (REPO / ".cache" / "wheels").mkdir(parents=True, exist_ok=True)
+    (root / ".cache").symlink_to(REPO / ".cache")
+    shutil.copytree(REPO / "py" / "carelog", root / "py" / "carelog",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    init = root / "py" / "carelog" / "__init__.py"
+    if not init.exists():
+        init.write_text("")
+    (root / "py" / "main.py").write_text("import carelog\n")
+    (root / "index.html").write_text('<!doctype html><script type="module" src="./vendor/pyscript/core.js"></script>\n')
+    (root / "public" / "css").mkdir(parents=True)
+    (root / "public" / "css" / "app.css").write_text("body { margin: 0 }\n")
+    (root / "public" / "app.webmanifest").write_text('{"name": "carelog", "start_url": "./"}\n')
+    (root / "public" / "sw.js").write_bytes(SW_TEMPLATE)
+    return root
+
+
+def run_build(project: Path, out: Path, epoch: str = "1700000000") -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch}
+    cmd = [sys.executable, str(REPO / "build.py"), "--root", str(project), "--out", str(out)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def dist(project, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("builds") / "dist"
+    result = run_build(project, out)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "carelog build " in result.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest(dist) -> dict:
+    return json.loads((dist / "asset-manifest.json").read_text())
+
+
+def test_layout(dist):
+    for rel in ("index.html", ".nojekyll", "main.py", "sw.js", "pyscript.json", "css/app.css",
+                "app.webmanifest", f"app/{build.WHEEL_NAME}", "vendor/pyscript/core.js",
+                "vendor/pyodide/pyodide.mjs", "vendor/pyodide/pyodide.asm.wasm",
+                "vendor/pyodide/python_stdlib.zip", "vendor/pyodide/pyodide-lock.json",
+                "vendor/pyodide/micropip-0.11.1-py3-none-any.whl",
+                "vendor/pyodide/packaging-26.1-py3-none-any.whl"):
+        assert (dist / rel).is_file(), rel
+    assert (dist / ".nojekyll").stat().st_size == 0
+    assert not list(dist.rglob("*.map"))
+
+
+def test_urls_are_relative(dist, manifest):
+    config = json.loads((dist / "pyscript.json").read_text())
+    assert config == {"interpreter": "./vendor/pyodide/pyodide.mjs",
+                      "files": {"./app/carelog-0.1.0-py3-none-any.whl": "./*"}}
+    urls = [config["interpreter"], *config["files"], *config["files"].values()]
+    urls += [f["path"] for f in manifest["files"]]
+    for url in urls:
+        assert not url.startswith("/") and "://" not in url and "\\" not in url, url
+    for f in manifest["files"]:
+        assert not f["path"].startswith("./"), f["path"]
+
+
+def test_manifest_matches_files(dist, manifest):
+    paths = [f["path"] for f in manifest["files"]]
+    assert paths == sorted(paths)
+    on_disk = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
+    assert set(paths) == on_disk - {"sw.js", "asset-manifest.json"}
+    for f in manifest["files"]:
+        assert f["bytes"] == (dist / f["path"]).stat().st_size, f["path"]
+        assert f["sha256"] == sha256(dist / f["path"]), f["path"]
+
+
+def test_build_id_in_sw_and_derivation(dist, manifest):
+    lines = "".join(f"{f['path']} {f['sha256']}\n" for f in manifest["files"])
+    expected = hashlib.sha256(lines.encode() + SW_TEMPLATE).hexdigest()[:16]
+    assert manifest["build"] == expected
+    assert (dist / "sw.js").read_bytes() == SW_TEMPLATE.replace(b"__BUILD_ID__", expected.encode())
+
+
+def test_wheel_is_valid_and_importable(dist, tmp_path):
+    wheel = dist / "app" / build.WHEEL_NAME
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.testzip() is None
+        names = zf.namelist()
+        assert "carelog/__init__.py" in names
+        assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+        info = "carelog-0.1.0.dist-info/"
+        wheel_meta = zf.read(info + "WHEEL").decode()
+        assert "Root-Is-Purelib: true" in wheel_meta and "Tag: py3-none-any" in wheel_meta
+        record = zf.read(info + "RECORD").decode().splitlines()
+        assert sorted(r.split(",")[0] for r in record) == sorted(names)
+        for row in record:
+            name, digest, size = row.split(",")
+            if name == info + "RECORD":
+                assert digest == size == ""
+                continue
+            data = zf.read(name)
+            raw = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            assert digest == f"sha256={raw}" and int(size) == len(data), name
+        for zi in zf.infolist():
+            assert zi.date_time == (2023, 11, 14, 22, 13, 20)  # SOURCE_DATE_EPOCH=1700000000
+            assert zi.external_attr == 0o644 << 16
+            assert zi.compress_type == zipfile.ZIP_DEFLATED
+    code = "import carelog, sys; assert carelog.__file__.startswith(sys.argv[1]), carelog.__file__"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, sys.argv[1]); {code}",
+                             str(wheel)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_two_builds_are_identical(project, dist, tmp_path):
+    again = tmp_path / "again"
+    result = run_build(project, again)
+    assert result.returncode == 0, result.stderr
+    for rel in ("asset-manifest.json", "sw.js", f"app/{build.WHEEL_NAME}", "vendor/pyodide/pyodide-lock.json"):
+        assert (again / rel).read_bytes() == (dist / rel).read_bytes(), rel
+
+
+def test_epoch_changes_only_the_wheel(project, dist, tmp_path):
+    other = tmp_path / "other"
+    assert run_build(project, other, epoch="1800000000").returncode == 0
+    a, b = (json.loads((d / "asset-manifest.json").read_text()) for d in (dist, other))
+    changed = {f["path"] for f in a["files"]} ^ {f["path"] for f in b["files"]}
+    changed |= {x["path"] for x, y in zip(a["files"], b["files"]) if x != y}
+    assert changed == {f"app/{build.WHEEL_NAME}"}
+    assert a["build"] != b["build"]
+
+
+def test_lock_rewrite_matches_vendored_wheels(dist):
+    lock = json.loads((dist / "vendor" / "pyodide" / "pyodide-lock.json").read_text())
+    original = json.loads((REPO / "node_modules" / "pyodide" / "pyodide-lock.json").read_text())
+    for name, version in (("micropip", "0.11.1"), ("packaging", "26.1")):
+        entry = lock["packages"][name]
+        wheel = dist / "vendor" / "pyodide" / entry["file_name"]
+        assert wheel.is_file()
+        assert entry["sha256"] == sha256(wheel)
+        assert entry["version"] == version
+        assert list(entry) == list(original["packages"][name])  # same fields, same order
+        assert entry["imports"] == original["packages"][name]["imports"]
+    assert list(lock["packages"]) == list(original["packages"])
+
+
+@pytest.fixture
+def server(dist):
+    handler = build.make_handler(dist, base_path="/carelog/sub/")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def fetch(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+@pytest.mark.parametrize("rel, ctype", [
+    ("vendor/pyodide/pyodide.mjs", "text/javascript"),
+    ("vendor/pyodide/pyodide.asm.wasm", "application/wasm"),
+    ("pyscript.json", "application/json"),
+    ("app.webmanifest", "application/manifest+json"),
+    ("app/carelog-0.1.0-py3-none-any.whl", "application/zip"),
+    ("sw.js", "text/javascript"),
+])
+def test_server_serves_under_sub_path(server, dist, rel, ctype):
+    status, headers, body = fetch(f"{server}/carelog/sub/{rel}")
+    assert status == 200
+    assert headers["Content-Type"] == ctype
+    assert headers["Cache-Control"] == "no-cache"
+    assert body == (dist / rel).read_bytes()
+
+
+def test_server_index_redirect_and_404(server, dist):
+    status, _, body = fetch(f"{server}/carelog/sub/")
+    assert status == 200 and body == (dist / "index.html").read_bytes()
+    status, _, body = fetch(f"{server}/carelog/sub")  # urllib follows the redirect
+    assert status == 200 and body == (dist / "index.html").read_bytes()
+    for path in ("/index.html", "/carelog/index.html", "/carelog/subx/index.html", "/carelog/sub/nope.js",
+                 "/carelog/sub/vendor/"):
+        status, headers, _ = fetch(server + path)
+        assert status == 404, path
+        assert headers["Cache-Control"] == "no-cache"
+
+
+def test_cli_help():
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "serve" in result.stdout
+
+
+def test_missing_npm_exits_2(project, tmp_path):
+    """A stale node_modules with no npm on PATH stops with the install hint."""
+    fake = tmp_path / "fake"
+    shutil.copytree(project, fake, symlinks=True)
+    (fake / "node_modules").unlink()
+    env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(fake), "--out",
+                             str(tmp_path / "out")], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "install Node.js 20+ and npm: apt-get install nodejs npm" in result.stderr
