@@ -16,8 +16,11 @@ TEST_EPOCH_MS = 1_764_000_000_000  # 2025-11-24T16:00:00Z
 def build_for_tests(store: EntryStore | None = None, settings: Settings | None = None,
                     clock: Clock | None = None, ids: IdSource | None = None) -> CareLog:
     """A CareLog over in-memory twins (each part can be injected)."""
-    return CareLog(store or MemoryEntryStore(), settings or MemorySettings(),
-                   clock or FixedClock(TEST_EPOCH_MS), ids or CountingIds())
+    # ``is None``, not ``or``: an empty store has len() 0 and would be replaced
+    return CareLog(MemoryEntryStore() if store is None else store,
+                   MemorySettings() if settings is None else settings,
+                   FixedClock(TEST_EPOCH_MS) if clock is None else clock,
+                   CountingIds() if ids is None else ids)
 
 
 async def build_for_browser(db_name: str = "carelog") -> CareLog:

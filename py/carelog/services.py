@@ -92,7 +92,7 @@ class CareLog:
     async def recipients(self) -> list[Entry]:
         """Care recipients, by name."""
         entries = fold(await self.store.events_of_kind(RECIPIENT)).values()
-        return sorted(entries, key=lambda e: (e.payload.get("name", "").lower(), e.id))
+        return sorted(entries, key=lambda e: (str(e.payload.get("name", "")).lower(), e.id))
 
     async def add_recipient(self, form: dict) -> Entry:
         """Add a care recipient from a form (validated)."""

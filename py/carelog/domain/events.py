@@ -36,6 +36,9 @@ _KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 MAX_TEXT = 10_000
 MAX_ID = 100
+# Ids are opaque tokens (UUIDs in practice). They travel in ``#/entry/<id>``
+# links and routes, so they are kept to characters safe there.
+_ID = re.compile(r"[A-Za-z0-9_.\-]{1,%d}" % MAX_ID)
 
 
 class RecordError(ValueError):
@@ -97,7 +100,7 @@ class Event:
             raise RecordError(f"event {ident}: bad kind")
         revises = record.get("revises", [])
         if not isinstance(revises, (list, tuple)) or not all(
-                isinstance(r, str) and 0 < len(r) <= MAX_ID for r in revises):
+                isinstance(r, str) and _ID.fullmatch(r) for r in revises):
             raise RecordError(f"event {ident}: bad revision list")
         if (op == CREATE) != (len(revises) == 0):
             raise RecordError(f"event {ident}: a create revises nothing; an edit or delete revises something")
@@ -130,7 +133,7 @@ class Event:
 
 def _text_id(record: dict, key: str) -> str:
     value = record.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise RecordError(f"an event has no valid {key}")
     return value
 

@@ -106,5 +106,6 @@ def _latest_content(group: dict[str, Event]) -> Event | None:
 
 
 def history(events: Iterable[Event], entry_id: str) -> list[Event]:
-    """Every event of one entry, oldest first: the audit trail."""
-    return sorted((e for e in events if e.entry == entry_id), key=lambda e: (e.hlc, e.id))
+    """Every event of one entry, oldest first: the audit trail (duplicates once)."""
+    unique = {e.id: e for e in events if e.entry == entry_id}
+    return sorted(unique.values(), key=lambda e: (e.hlc, e.id))

@@ -15,12 +15,15 @@ Stamps encode to strings that sort in the same order as the stamps
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 _WALL_DIGITS = 13
 _COUNTER_DIGITS = 6
 MAX_COUNTER = 16**_COUNTER_DIGITS - 1
+# ASCII digits and lowercase hex only: exactly what ``encode`` writes.
+_STAMP_TEXT = re.compile(r"([0-9]{13})-([0-9a-f]{6})-(.+)", re.DOTALL)
 
 
 @dataclass(frozen=True, order=True)
@@ -40,16 +43,10 @@ class Stamp:
         """Parse ``encode``'s output; raise ValueError on anything else."""
         if not isinstance(text, str):
             raise ValueError("a clock stamp must be text")
-        parts = text.split("-", 2)
-        if len(parts) != 3 or len(parts[0]) != _WALL_DIGITS or len(parts[1]) != _COUNTER_DIGITS:
+        match = _STAMP_TEXT.fullmatch(text)
+        if match is None:
             raise ValueError(f"not a clock stamp: {text[:60]!r}")
-        if not parts[0].isdigit() or not parts[2]:
-            raise ValueError(f"not a clock stamp: {text[:60]!r}")
-        try:
-            counter = int(parts[1], 16)
-        except ValueError:
-            raise ValueError(f"not a clock stamp: {text[:60]!r}") from None
-        return cls(int(parts[0]), counter, parts[2])
+        return cls(int(match[1]), int(match[2], 16), match[3])
 
 
 class HybridClock:

@@ -13,6 +13,7 @@ to a message a tired caregiver understands. Nothing invalid reaches a store.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Callable, Mapping
 
 from . import catalogue
@@ -61,15 +62,24 @@ def _optional_text(form: Form, key: str, label: str, errors: dict, limit: int = 
     return value
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)")
+
+
 def parse_number(text: str) -> float | None:
-    """A number as people type it ("37,5", " 120 "), or None if it is not one."""
-    text = str(text).strip().replace(",", ".")
-    if not text or len(text) > 20:
+    """A number as people type it ("37,5", " 120 "), or None if it is not one.
+
+    A comma is a decimal mark ("37,5"). "1,000" is refused: it could mean one
+    thousand or one, and a dose must never be guessed. Only ASCII digits count.
+
+    >>> parse_number("37,5"), parse_number("1,000"), parse_number("1_000")
+    (37.5, None, None)
+    """
+    text = str(text).strip()
+    if not text or len(text) > 20 or not _NUMBER.fullmatch(text):
         return None
-    try:
-        value = float(text)
-    except ValueError:
+    if re.fullmatch(r"[+-]?[0-9]{1,3},[0-9]{3}", text):
         return None
+    value = float(text.replace(",", "."))
     return value if math.isfinite(value) else None
 
 
@@ -145,7 +155,8 @@ def _is_iso_date(text: str) -> bool:
         day = _dt.date.fromisoformat(text)
     except ValueError:
         return False
-    return len(text) == 10 and 1900 <= day.year <= 2100
+    # fromisoformat also takes "19410530" and week dates ("2021-W01-1"): keep only YYYY-MM-DD
+    return day.isoformat() == text and 1900 <= day.year <= 2100
 
 
 def parse_caregiver_name(text: Any) -> str:

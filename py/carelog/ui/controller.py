@@ -100,6 +100,8 @@ class Controller:
             await self._submit(form, dict(s.form_values))
         except FormErrors as problem:
             s.form_errors = problem.errors
+            if "at" in s.form_errors:  # the time is typed in the "at_local" field
+                s.form_errors["at_local"] = s.form_errors.pop("at")
             s.form_problem = "Please check: " + " ".join(problem.errors.values())
         except StorageFull:
             s.form_problem = FULL_MESSAGE

@@ -20,12 +20,23 @@ def _num(value) -> str:
     return str(value)
 
 
+def _text(payload: dict, key: str, default: str = "") -> str:
+    """A payload field as text. Synced records may hold any JSON there, and a
+    summary must never fail (or hash a list) because of it."""
+    value = payload.get(key)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _num(value)
+    return default
+
+
 def describe_vital(payload: dict) -> str:
     """``Temperature 37.5 °C``."""
-    vital = VITALS.get(payload.get("type", ""))
+    vital = VITALS.get(_text(payload, "type"))
     if vital is None:
         return "Vital sign"
-    unit = vital.unit(payload.get("unit", "")) or vital.default_unit
+    unit = vital.unit(_text(payload, "unit")) or vital.default_unit
     if vital.key == "blood_pressure":
         return f"{vital.label} {_num(payload.get('systolic'))}/{_num(payload.get('diastolic'))} {unit.label}"
     if vital.key == "pain":
@@ -35,13 +46,14 @@ def describe_vital(payload: dict) -> str:
 
 def describe_medication(payload: dict) -> str:
     """``Metformin 500 mg, by mouth: Given``."""
-    parts = [payload.get("name", "Medication")]
+    parts = [_text(payload, "name", "Medication")]
     if "dose" in payload:
-        unit = MEDICATION_UNITS.get(payload.get("unit", ""), payload.get("unit", ""))
+        unit = MEDICATION_UNITS.get(_text(payload, "unit"), _text(payload, "unit"))
         parts.append(f" {_num(payload['dose'])} {unit}".rstrip())
-    if payload.get("route"):
-        parts.append(f", {ROUTES.get(payload['route'], payload['route']).lower()}")
-    outcome = MEDICATION_OUTCOMES.get(payload.get("status", ""), "")
+    route = _text(payload, "route")
+    if route:
+        parts.append(f", {ROUTES.get(route, route).lower()}")
+    outcome = MEDICATION_OUTCOMES.get(_text(payload, "status"), "")
     text = "".join(parts)
     return f"{text}: {outcome}" if outcome else text
 
@@ -53,10 +65,10 @@ def describe_payload(kind: str, payload: dict) -> str:
     if kind == "medication":
         return describe_medication(payload)
     if kind == "symptom":
-        return f"{payload.get('name', 'Symptom')}, severity {_num(payload.get('severity', '?'))} out of 10"
+        return f"{_text(payload, 'name', 'Symptom')}, severity {_num(payload.get('severity', '?'))} out of 10"
     if kind == "note":
-        text = payload.get("text", "")
+        text = _text(payload, "text")
         return text if len(text) <= 140 else text[:139] + "…"
     if kind == "recipient":
-        return payload.get("name", "")
+        return _text(payload, "name")
     return KIND_LABELS.get(kind, kind)

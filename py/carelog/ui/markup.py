@@ -24,6 +24,8 @@ polyline line rect circle g text title desc meter
 """.split())
 VOID_TAGS = frozenset({"input"})
 _ATTR_NAME = re.compile(r"(?:[a-z][a-z0-9]*(?:-[a-z0-9]+)*|viewBox|preserveAspectRatio)")
+# ``on*`` runs JavaScript; PyScript runs ``py-*`` / ``mpy-*`` (``py-click="f"``) as Python handlers.
+_HANDLER_PREFIXES = ("on", "py-", "mpy-")
 _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "xlink:href"})
 _SAFE_URL = re.compile(r"(?:#[\w\-/=&?.%]*|\./[\w\-/.]*|tel:[+\d\s\-()]*|mailto:[^\s\"'<>]*)")
 
@@ -62,7 +64,7 @@ def attrs_markup(attrs: Mapping[str, object] | None) -> str:
     for name, value in attrs.items():
         if value is None or value is False:
             continue
-        if not _ATTR_NAME.fullmatch(name) or name.startswith("on"):
+        if not _ATTR_NAME.fullmatch(name) or name.startswith(_HANDLER_PREFIXES):
             raise ValueError(f"attribute not allowed: {name!r}")
         if name in _URL_ATTRS and not _SAFE_URL.fullmatch(str(value)):
             raise ValueError(f"URL not allowed in {name}")

@@ -221,7 +221,9 @@ def entry_fields(state: State, kind: str, vital_type: str | None) -> list[Markup
             textarea(state, "note", "Note (optional)"),
         ]
     if kind == "vital":
-        vital = VITALS[vital_type or "blood_pressure"]
+        vital = VITALS.get(vital_type or "blood_pressure")
+        if vital is None:  # a reading type added by a newer carelog
+            return [h("p", {"class": "hint"}, "This reading can be changed only in a newer version of carelog.")]
         fields = [h("input", {"type": "hidden", "name": "type", "value": vital.key})]
         unit_label = vital.default_unit.label
         for component in vital.components:
@@ -261,7 +263,7 @@ def entry_screen(state: State) -> Markup:
         return fragment(h("h1", {"tabindex": "-1"}, "Not found"),
                         h("p", None, "This entry does not exist or was deleted."),
                         h("a", {"href": "#/", "class": "button big"}, "Back"))
-    vital_type = entry.payload.get("type") if entry.kind == "vital" else None
+    vital_type = str(entry.payload.get("type")) if entry.kind == "vital" else None  # synced: may be any JSON
     when = timefmt.format_full(entry.at, state.offset_at(entry.at))
     conflict = None
     if entry.in_conflict:
