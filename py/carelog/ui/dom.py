@@ -20,6 +20,18 @@ from .controller import Controller
 TOAST_MS = 10_000
 
 
+def _found(node: Any) -> Any:
+    """A DOM lookup's result, or None when nothing matched.
+
+    Pyodide (0.28+) hands JavaScript ``null`` to Python as ``jsnull``, not
+    ``None``: ``querySelector`` and ``closest`` misses must be checked here."""
+    if node is None:
+        return None
+    from pyodide.ffi import jsnull  # noqa: PLC0415 - browser only
+
+    return None if node is jsnull else node
+
+
 class DomApp:
     """Binds one Controller to the page."""
 
@@ -30,6 +42,7 @@ class DomApp:
         self.root = document.getElementById("app")
         self.toast_region = document.getElementById("toast")
         self._busy = asyncio.Lock()
+        self._acting = False  # a user action is running (background refreshes do not count)
         self._last_screen = None
         self._ignore_hash: str | None = None
         self._proxies: list[Any] = []
@@ -83,12 +96,12 @@ class DomApp:
     # --- events ------------------------------------------------------------
 
     def _on_click(self, event: Any) -> None:
-        target = event.target.closest("[data-action]")
+        target = _found(event.target.closest("[data-action]"))
         if target is None:
             return
         event.preventDefault()
         action = str(target.dataset.action)
-        data = {"id": str(target.dataset.id or "")}
+        data = {"id": str(getattr(target.dataset, "id", None) or "")}  # undefined: AttributeError
         if action == "reload":
             self.window.location.reload()
             return
@@ -102,9 +115,9 @@ class DomApp:
 
         event.preventDefault()
         form = event.target
-        name = str(form.dataset.form or "")
+        name = str(getattr(form.dataset, "form", None) or "")
         values = js.Object.fromEntries(js.FormData.new(form)).to_py()
-        button = form.querySelector("button[type=submit]")
+        button = _found(form.querySelector("button[type=submit]"))
         if button is not None:
             button.disabled = True
             button.setAttribute("aria-busy", "true")
@@ -119,11 +132,11 @@ class DomApp:
 
     def _on_update_ready(self, event: Any) -> None:
         self.controller.state.update_ready = True
-        self._spawn(self.render(focus=False))
+        self._render_banners()
 
     def _on_db_replaced(self, event: Any) -> None:
         self.controller.state.db_replaced = True
-        self._spawn(self.render(focus=False))
+        self._render_banners()
 
     def _on_other_tab(self, event: Any) -> None:
         async def refresh():
@@ -137,19 +150,26 @@ class DomApp:
             await work()
 
     async def _run(self, work, keep_toast: bool, wrote: bool = False) -> None:
-        """One user action at a time: a double tap cannot save twice."""
-        if self._busy.locked():
+        """One user action at a time: a double tap cannot save twice.
+
+        A background refresh (another tab saved) only delays a user action: it
+        must not swallow a Save whose button is already disabled."""
+        if self._acting:
             return
-        async with self._busy:
-            before = self.controller.state.toast
-            if not keep_toast:
-                self.controller.state.toast = None
-            await work()
-            state = self.controller.state
-            changed_toast = state.toast is not None and state.toast is not before
-            if changed_toast and self._channel is not None and state.toast.tone == "ok":
-                self._channel.postMessage("changed")
-            await self.render()
+        self._acting = True
+        try:
+            async with self._busy:
+                before = self.controller.state.toast
+                if not keep_toast:
+                    self.controller.state.toast = None
+                await work()
+                state = self.controller.state
+                changed_toast = state.toast is not None and state.toast is not before
+                if changed_toast and self._channel is not None and state.toast.tone == "ok":
+                    self._channel.postMessage("changed")
+                await self.render()
+        finally:
+            self._acting = False
 
     # --- rendering ---------------------------------------------------------
 
@@ -163,13 +183,34 @@ class DomApp:
             self.window.location.hash = state.route
         if not focus:
             return
-        target = (self.root.querySelector("[aria-invalid=true]") or self.root.querySelector("#form-problem")
-                  if (state.form_errors or state.form_problem) else None)
+        target = None
+        if state.form_errors or state.form_problem:
+            target = _found(self.root.querySelector("[aria-invalid=true]"))
+            if target is None:  # not `or`: a JsProxy's truth follows JS length/size rules
+                target = _found(self.root.querySelector("#form-problem"))
         if target is None and (state.screen != self._last_screen or state.toast is None):
-            target = self.root.querySelector("h1")
+            target = _found(self.root.querySelector("h1"))
         if target is not None:
             target.focus()
         self._last_screen = state.screen
+
+    def _render_banners(self) -> None:
+        """Show news that arrives in the background (a new build, another tab's
+        upgrade) without re-rendering the screen: a form being typed in keeps
+        its text, focus and caret (``render`` would rebuild it from the state)."""
+        if self.controller.state.screen not in views.FORM_SCREENS:
+            self._spawn(self.render(focus=False))
+            return
+        for old in list(self.root.querySelectorAll(".banner")):
+            old.remove()
+        markup = str(views.banners(self.controller.state))
+        if not markup:
+            return
+        header = _found(self.root.querySelector("header"))
+        if header is not None:
+            header.insertAdjacentHTML("afterend", markup)
+        else:
+            self.root.insertAdjacentHTML("afterbegin", markup)
 
     def _render_toast(self) -> None:
         import js  # noqa: PLC0415 - browser only

@@ -1,0 +1,120 @@
+"""Shared fixtures for the browser tests (Playwright sync API + Debian's Chromium).
+
+    def test_something(app_server, page):
+        page.goto(app_server.url)
+        wait_ready(page)
+
+- ``dist_dir``: the built site (repo dist/, or a fresh build in a tmp folder).
+- ``app_server``: dist/ served at the sub-path /carelog/sub/ on 127.0.0.1. It can
+  be stopped and restarted on the SAME port (same origin, so the service worker
+  and IndexedDB persist) and can switch the folder it serves (update test).
+- ``make_page(viewport=...)`` / ``page``: a fresh browser context per test whose
+  guard FAILS the test at teardown on any request to another origin (or outside
+  the sub-path), any console error, any uncaught page error and any dialog.
+
+One Chromium runs for the whole package; it is package-scoped (not session)
+because Playwright's sync API keeps an asyncio loop "running" in this thread,
+which would break ``asyncio.run`` in the CPython tests that run after these.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import CHROMIUM, CHROMIUM_ARGS, REPO, TABLET, AppServer, Guard
+
+
+# --------------------------------------------------------------------------- the site
+
+@pytest.fixture(scope="package")
+def dist_dir(tmp_path_factory) -> Path:
+    """The built site: the repo's dist/ (run_all.sh builds it), else a fresh build."""
+    dist = REPO / "dist"
+    if (dist / "index.html").is_file() and (dist / "asset-manifest.json").is_file():
+        return dist
+    out = tmp_path_factory.mktemp("build") / "dist"
+    subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out)], cwd=REPO, check=True)
+    return out
+
+
+@pytest.fixture(scope="package")
+def _server(dist_dir):
+    server = AppServer(dist_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_server(_server, dist_dir) -> AppServer:
+    """The running server, serving dist/; whatever a test did to it is undone after."""
+    if _server.folder != dist_dir or not _server.running:
+        _server.serve(dist_dir)
+    _server.requests.clear()
+    yield _server
+    if _server.folder != dist_dir or not _server.running:
+        _server.serve(dist_dir)
+
+
+# --------------------------------------------------------------------------- the browser
+
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def make_page(browser, app_server, request):
+    """Factory: a guarded page in a fresh context (tablet viewport by default)."""
+    made: list[tuple] = []
+
+    def factory(viewport: dict | None = None, **context_options):
+        context = browser.new_context(viewport=viewport or TABLET, **context_options)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        guard = Guard(app_server)
+        guard.attach(context, page)
+        page.guard = guard
+        made.append((context, page, guard))
+        return page
+
+    yield factory
+    problems = {}
+    for context, page, guard in made:
+        problems.update(guard.problems())
+        try:
+            context.close()
+        except Exception:
+            pass
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        # the test failed already: show what the pages said, to explain it
+        for _context, _page, guard in made:
+            print("page console:", *guard.seen_console[-60:], sep="\n  ")
+            if guard.problems():
+                print("page guard:", json.dumps(guard.problems(), indent=2))
+    elif problems:
+        pytest.fail("page guard: " + json.dumps(problems, indent=2))
+
+
+@pytest.fixture
+def page(make_page):
+    """A guarded tablet-sized page in a fresh context."""
+    return make_page()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report

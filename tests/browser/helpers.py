@@ -1,0 +1,220 @@
+"""Helpers shared by the browser tests: the app server, the page guard, waits.
+
+Fixtures live in conftest.py; tests import these functions:
+
+    from .helpers import wait_ready, setup_person
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+import build  # noqa: E402
+
+BASE_PATH = "/carelog/sub/"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 390, "height": 844}
+READY_TIMEOUT_MS = 90_000
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class AppServer:
+    """A stoppable, restartable static server for one folder at BASE_PATH.
+
+    The port is chosen once (the first start) and kept for every restart, so
+    the browser sees one origin for the whole test."""
+
+    def __init__(self, folder: Path, base_path: str = BASE_PATH):
+        self.folder = Path(folder)
+        self.base_path = base_path
+        self.port: int | None = None
+        self.requests: list[str] = []
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.origin + self.base_path
+
+    def _handler(self):
+        base = build.make_handler(self.folder, self.base_path)
+        log = self.requests
+
+        class Quiet(base):
+            def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+                log.append(self.path)
+
+        return Quiet
+
+    def start(self) -> "AppServer":
+        if self._httpd is not None:
+            return self
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                httpd = _Server(("127.0.0.1", self.port or 0), self._handler())
+                break
+            except OSError:  # the old socket is still closing: same port or nothing
+                if self.port is None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"app-server-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+        self._httpd = self._thread = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def serve(self, folder: Path) -> None:
+        """Serve another folder on the same port (a new deploy)."""
+        self.stop()
+        self.folder = Path(folder)
+        self.start()
+
+
+class Guard:
+    """Collects what must never happen in a page; checked when the test ends.
+
+    ``allow_console_error(pattern)`` lets one test accept an expected console
+    error (a regex searched in the message text)."""
+
+    def __init__(self, server: AppServer):
+        self.server = server
+        self.foreign_requests: list[str] = []
+        self.outside_base: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.allowed_console: list[re.Pattern] = []
+        self.seen_console: list[str] = []
+
+    def allow_console_error(self, pattern: str) -> None:
+        self.allowed_console.append(re.compile(pattern))
+
+    def on_request(self, request) -> None:
+        url = request.url
+        if url.startswith(("data:", "blob:", "about:")):
+            return
+        if not url.startswith(self.server.origin + "/"):
+            self.foreign_requests.append(url)
+        elif not url.startswith(self.server.url):
+            self.outside_base.append(url)
+
+    def on_console(self, msg) -> None:
+        text = msg.text
+        self.seen_console.append(f"{msg.type}: {text}")
+        if msg.type == "error" and not any(p.search(text) for p in self.allowed_console):
+            loc = msg.location or {}
+            self.console_errors.append(f"{text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})")
+
+    def on_page_error(self, error) -> None:
+        self.page_errors.append(str(error))
+
+    def on_dialog(self, dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        try:
+            dialog.dismiss()
+        except Exception:  # the page may be gone already
+            pass
+
+    def attach(self, context, page) -> None:
+        context.on("request", self.on_request)
+        page.on("console", self.on_console)
+        page.on("pageerror", self.on_page_error)
+        page.on("dialog", self.on_dialog)
+
+    def problems(self) -> dict[str, list[str]]:
+        found = {"requests to other origins": self.foreign_requests,
+                 "requests outside the sub-path": self.outside_base,
+                 "console errors": self.console_errors,
+                 "uncaught page errors": self.page_errors,
+                 "dialogs": self.dialogs}
+        return {k: v for k, v in found.items() if v}
+
+
+# --------------------------------------------------------------------------- waits and steps
+
+def app_state(page) -> str:
+    return page.evaluate("document.documentElement.dataset.appState")
+
+
+def wait_ready(page, timeout: int = READY_TIMEOUT_MS) -> None:
+    """Wait for the boot to settle; fail with the shown reason unless it is ready."""
+    page.wait_for_function(
+        "() => ['ready', 'error'].includes(document.documentElement.dataset.appState)", timeout=timeout)
+    state = app_state(page)
+    if state != "ready":
+        text = page.evaluate("(document.getElementById('boot-error') || {}).innerText || ''")
+        pytest.fail(f"the app did not start (state {state!r}): {text}")
+
+
+def wait_screen(page, heading: str | re.Pattern, timeout: int = 15_000) -> None:
+    """Wait until main's h1 reads ``heading``."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("main h1")).to_have_text(heading, timeout=timeout)
+
+
+def run_python(page, source: str, timeout: int = 120_000):
+    """Run Python in the page through ``carelogDebug.runPython`` (needs ?debug=1)."""
+    page.wait_for_function("() => window.carelogDebug && window.carelogDebug.runPython", timeout=timeout)
+    return page.evaluate("(src) => window.carelogDebug.runPython(src)", source)
+
+
+def setup_person(page, caregiver: str = "Ann", recipient: str = "Mum") -> None:
+    """From a fresh app: set the caregiver's name and add a care recipient."""
+    wait_screen(page, "Welcome to carelog")
+    page.fill("#f-name", caregiver)
+    page.click("form[data-form=caregiver] button[type=submit]")
+    wait_screen(page, "Who do you care for?")
+    page.fill("#f-name", recipient)
+    page.click("form[data-form=recipient] button[type=submit]")
+    wait_screen(page, recipient)
+
+
+def timeline_summaries(page) -> list[str]:
+    """The timeline's entry summaries, top (newest) first."""
+    return page.locator("ol.timeline .item-link .summary").all_inner_texts()
+
+
+def wait_for_toast(page, pattern: str | re.Pattern, timeout: int = 15_000) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#toast .toast")).to_contain_text(pattern, timeout=timeout)

@@ -1,0 +1,60 @@
+"""The first visit downloads the whole build, from this site only.
+
+A full boot makes no request to another origin (the page guard fails the test
+on any) nor outside the sub-path, and afterwards the service worker's cache for
+this build holds every file of asset-manifest.json, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import wait_ready
+
+pytestmark = pytest.mark.browser
+
+CACHE_REPORT = """async (build) => {
+  const cache = await caches.open(`carelog-${build}`);
+  const out = {};
+  for (const request of await cache.keys()) {
+    const body = await (await cache.match(request)).arrayBuffer();
+    const digest = await crypto.subtle.digest("SHA-256", body);
+    out[request.url] = [body.byteLength, Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("")];
+  }
+  return out;
+}"""
+
+
+def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, dist_dir):
+    manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
+    seen: list[str] = []
+    page.context.on("request", lambda request: seen.append(request.url))
+    runtime_responses: list = []  # the page's own (not the worker's) responses for the runtime
+    page.on("response", lambda r: runtime_responses.append(r) if "/vendor/" in r.url or "/app/" in r.url else None)
+    page.goto(app_server.url)
+    wait_ready(page)
+
+    assert page.evaluate("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state") == "activated"
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == app_server.url + "sw.js"
+    cached = page.evaluate(CACHE_REPORT, manifest["build"])
+    expected = {app_server.url + f["path"]: [f["bytes"], f["sha256"]] for f in manifest["files"]}
+    missing = sorted(set(expected) - set(cached))
+    assert not missing, f"not cached: {missing}"
+    wrong = sorted(url for url in expected if cached[url] != expected[url])
+    assert not wrong, f"cached with other bytes: {wrong}"
+    assert page.evaluate("caches.keys()") == [f"carelog-{manifest['build']}"]
+
+    # everything the boot fetched came from this site's sub-path
+    assert seen, "no requests were seen"
+    assert all(url.startswith(app_server.url) for url in seen), [u for u in seen if not u.startswith(app_server.url)]
+    assert page.guard.foreign_requests == [] and page.guard.outside_base == []
+    # the runtime was read from the service worker's cache (one build), not the network
+    assert runtime_responses, "the page loaded no runtime files"
+    not_from_cache = [r.url for r in runtime_responses if not r.from_service_worker]
+    assert not not_from_cache, f"loaded around the service worker: {not_from_cache}"
+    assert any(r.url.endswith("pyodide.asm.wasm") for r in runtime_responses)
+    # the big runtime was downloaded once (by the precache), not twice
+    wasm = [p for p in app_server.requests if p.startswith("/carelog/sub/vendor/pyodide/pyodide.asm.wasm")]
+    assert len(wasm) == 1, wasm
