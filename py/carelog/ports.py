@@ -83,3 +83,84 @@ class IdSource(abc.ABC):
     @abc.abstractmethod
     def new_id(self) -> str:
         """A new globally unique id."""
+
+
+# --- sync (see docs/SYNC.md) ------------------------------------------------
+
+
+class EventFeed(abc.ABC):
+    """The events of a store in the order this device stored them: a change feed.
+
+    Positions are local to the device and only grow (IndexedDB: an
+    auto-increment sequence written in the same transaction as the event).
+    Sync keeps a cursor into it, so finding what is not yet pushed is a range
+    read, never a scan. ``MemoryEntryStore`` implements it.
+    """
+
+    @abc.abstractmethod
+    async def events_after(self, cursor: int, limit: int) -> tuple[list[Event], int]:
+        """Up to ``limit`` events stored after position ``cursor``, oldest first,
+        and the position of the last one returned (``cursor`` when none)."""
+
+
+class TransportError(RuntimeError):
+    """The request got no HTTP answer: offline, timeout, connection reset, CORS refusal."""
+
+
+class Response:
+    """An HTTP answer: status, body bytes, and the ETag header if any."""
+
+    __slots__ = ("status", "body", "etag")
+
+    def __init__(self, status: int, body: bytes = b"", etag: str | None = None):
+        self.status = status
+        self.body = body
+        self.etag = etag
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {len(self.body)} bytes, etag={self.etag!r})"
+
+
+class SyncTransport(abc.ABC):
+    """A plain HTTP file host reached by absolute URLs (browser: ``fetch``).
+
+    Implementations raise ``TransportError`` when no answer arrives and return
+    every HTTP answer, errors included, as a ``Response``.
+    """
+
+    @abc.abstractmethod
+    async def get(self, url: str, etag: str | None = None) -> Response:
+        """GET; with ``etag``, send ``If-None-Match`` (a 304 means unchanged)."""
+
+    @abc.abstractmethod
+    async def put(self, url: str, body: bytes, if_match: str | None = None) -> Response:
+        """PUT the whole file; with ``if_match``, send ``If-Match`` (some hosts ignore it)."""
+
+    @abc.abstractmethod
+    async def list(self, folder_url: str) -> list[str] | None:
+        """Names in a folder (subfolders without a trailing slash), or None when
+        the host offers no listing. Raises ``TransportError`` like ``get``."""
+
+
+class CipherError(ValueError):
+    """Ciphertext that does not open with this key: wrong key, or tampered with."""
+
+
+class Cipher(abc.ABC):
+    """Authenticated symmetric encryption with one circle key (browser: WebCrypto AES-GCM).
+
+    ``encrypt`` returns the IV (``iv_length`` bytes, fresh for every call)
+    followed by the ciphertext with its tag; ``decrypt`` takes that back and
+    raises ``CipherError`` if it does not authenticate.
+    """
+
+    alg: str = ""
+    iv_length: int = 12
+
+    @abc.abstractmethod
+    async def encrypt(self, plaintext: bytes) -> bytes:
+        """IV followed by ciphertext and tag."""
+
+    @abc.abstractmethod
+    async def decrypt(self, sealed: bytes) -> bytes:
+        """The plaintext; ``CipherError`` when it does not authenticate."""

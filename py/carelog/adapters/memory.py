@@ -68,6 +68,14 @@ class MemoryEntryStore(EntryStore):
     def __len__(self) -> int:
         return len(self._events)
 
+    # --- EventFeed (sync): positions are insertion order, 1-based ------------
+
+    async def events_after(self, cursor: int, limit: int) -> tuple[list[Event], int]:
+        """Up to ``limit`` events stored after position ``cursor`` (``ports.EventFeed``)."""
+        cursor = max(0, int(cursor))
+        found = list(itertools.islice(self._events.values(), cursor, cursor + max(0, int(limit))))
+        return found, cursor + len(found)
+
 
 class MemorySettings(Settings):
     """Settings in a dict (values deep-copied, as a real store would)."""
