@@ -49,7 +49,8 @@ async def main() -> None:
     try:
         log = await build_for_browser()
     except StorageUnavailable as error:
-        boot.fail("storage", str(error))
+        # A database of a newer schema (e.g. after a rollback) is not "storage blocked".
+        boot.fail("newer-data" if "VersionError" in str(error) else "storage", str(error))
         return
     controller = Controller(log, build=str(boot.build))
     await _storage_info(controller.state)

@@ -15,6 +15,8 @@ const MESSAGES = {
   "old-browser": "This browser is too old to run carelog. Update it, or use a recent Chrome, Edge, Firefox or Safari.",
   storage: "carelog cannot store data in this browser, so it will not pretend to save anything. " +
     "Private or incognito windows and some privacy settings block storage: open carelog in a normal window.",
+  "newer-data": "This device holds carelog data saved by a newer version of carelog. Nothing was changed. " +
+    "Reload the page to get the newest version; if that does not help, ask whoever set up carelog.",
   network: "carelog could not be downloaded. Connect to the internet once, then reload this page.",
   timeout: "carelog is taking too long to start. Reload the page; if it keeps happening, restart the browser.",
   crash: "carelog could not start because of an error. Reload the page. Your saved entries are safe on this device.",

@@ -75,3 +75,35 @@ def test_storage_unavailable_shows_plain_message(make_page, app_server, blocker)
     page.wait_for_timeout(1500)
     assert app_state(page) == "error"
     assert page.locator("form").count() == 0
+
+
+def test_database_of_a_newer_version_is_left_alone_and_explained(make_page, app_server):
+    """After a rollback the device may hold a newer schema: say so, change nothing."""
+    page = make_page()
+    setup = page.context.new_page()
+    setup.goto(app_server.url + "asset-manifest.json")
+    version = setup.evaluate("""async () => {
+      const db = await new Promise((resolve, reject) => {
+        const req = indexedDB.open("carelog", 99);
+        req.onupgradeneeded = () => req.result.createObjectStore("future", { keyPath: "id" })
+          .put({ id: "kept", text: "saved by a newer carelog" });
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      const v = db.version; db.close(); return v;
+    }""")
+    assert version == 99
+    setup.close()
+    page.guard.allow_console_error(r"VersionError|version")
+    page.goto(app_server.url)
+    page.wait_for_function(
+        "() => ['ready', 'error'].includes(document.documentElement.dataset.appState)", timeout=90_000)
+    assert app_state(page) == "error"
+    expect(page.locator("#boot-error-text")).to_contain_text("saved by a newer version of carelog")
+    expect(page.locator("#boot-error-text")).to_contain_text("Nothing was changed")
+    kept = page.evaluate("""async () => {
+      const db = await new Promise((resolve) => { const r = indexedDB.open("carelog"); r.onsuccess = () => resolve(r.result); });
+      const row = await new Promise((resolve) => { const q = db.transaction("future").objectStore("future").get("kept"); q.onsuccess = () => resolve(q.result); });
+      const v = db.version; db.close(); return [v, row && row.text];
+    }""")
+    assert kept == [99, "saved by a newer carelog"]

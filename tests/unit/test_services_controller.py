@@ -444,3 +444,20 @@ def test_odd_synced_recipient_does_not_break_start():
         assert "&lt;b&gt;" in views.render(again.state)
 
     run(go())
+
+
+def test_undo_after_logging_removes_the_new_entry():
+    session = Session()
+
+    async def story():
+        await session.ready()
+        await session.log_entry("note", {"text": "Wrong person"})
+        assert session.state.toast.undo is True
+        assert [e.payload["text"] for e in session.state.timeline] == ["Wrong person"]
+        await session.c.action("undo", {})
+        assert session.state.timeline == []
+        assert session.state.toast.message == "Undone."
+        await session.c.action("undo", {})  # a second Undo does nothing
+        assert session.state.timeline == []
+
+    run(story())

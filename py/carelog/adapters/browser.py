@@ -68,7 +68,9 @@ class IndexedDB:
         try:
             handle = await helper.open(name)
         except Exception as error:
-            raise StorageUnavailable(str(error)) from error
+            name = getattr(error, "name", "") or ""
+            text = str(error)
+            raise StorageUnavailable(text if name in text else f"{name}: {text}") from error
         return cls(handle)
 
 

@@ -18,7 +18,7 @@ caregiver session can be driven in a unit test:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..domain import timefmt
 from ..domain.catalogue import VITALS
@@ -40,7 +40,7 @@ class Controller:
     def __init__(self, log: CareLog, build: str = ""):
         self.log = log
         self.state = State(build=build)
-        self._undo: tuple[Any, Any] | None = None
+        self._undo: Callable[[], Awaitable[Any]] | None = None  # what "Undo" does now
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -129,15 +129,15 @@ class Controller:
             if s.recipient is None:
                 raise FormErrors({"kind": "Choose a person first."})
             entry = await self.log.log(s.recipient.id, kind, values)
-            self._undo = None
-            s.toast = Toast(f"Saved: {describe_payload(entry.kind, entry.payload)}")
+            self._undo = lambda: self.log.delete(entry.id)
+            s.toast = Toast(f"Saved: {describe_payload(entry.kind, entry.payload)}", undo=True)
             await self.navigate("#/")
             return
         if form.startswith("edit:"):
             entry_id = form.split(":", 1)[1]
             before = await self.log.entry(entry_id)
             saved = await self.log.edit(entry_id, values)
-            self._undo = (saved.event, before)
+            self._undo = lambda: self.log.undo(saved.event, before)
             s.toast = Toast("Changes saved.", undo=True)
             await self.navigate("#/")
             return
@@ -166,13 +166,12 @@ class Controller:
             elif name == "delete":
                 before = await self.log.entry(data.get("id", ""))
                 saved = await self.log.delete(before.id)
-                self._undo = (saved.event, before)
+                self._undo = lambda: self.log.undo(saved.event, before)
                 s.toast = Toast(f"Deleted: {describe_payload(before.kind, before.payload)}", undo=True)
                 await self.navigate("#/")
             elif name == "undo" and self._undo is not None:
-                event, before = self._undo
-                self._undo = None
-                await self.log.undo(event, before)
+                undo, self._undo = self._undo, None
+                await undo()
                 s.toast = Toast("Undone.")
                 await self.navigate(s.route)
             elif name == "resolve" and s.entry is not None:

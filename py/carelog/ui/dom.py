@@ -16,8 +16,11 @@ from typing import Any
 
 from . import views
 from .controller import Controller
+from .state import Toast
 
 TOAST_MS = 10_000
+UNEXPECTED = ("Something went wrong and this was not done. Everything saved before is safe. "
+              "Try again; if it keeps happening, reload the page.")
 
 
 def _found(node: Any) -> Any:
@@ -162,7 +165,11 @@ class DomApp:
                 before = self.controller.state.toast
                 if not keep_toast:
                     self.controller.state.toast = None
-                await work()
+                try:
+                    await work()
+                except Exception as error:  # never leave a disabled Save and no word
+                    self._report_error(error)
+                    self.controller.state.toast = Toast(UNEXPECTED, tone="error")
                 state = self.controller.state
                 changed_toast = state.toast is not None and state.toast is not before
                 if changed_toast and self._channel is not None and state.toast.tone == "ok":
@@ -170,6 +177,11 @@ class DomApp:
                 await self.render()
         finally:
             self._acting = False
+
+    def _report_error(self, error: Exception) -> None:
+        import js  # noqa: PLC0415 - browser only
+
+        js.console.warn(f"carelog: unexpected error: {error!r}")
 
     # --- rendering ---------------------------------------------------------
 
