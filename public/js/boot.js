@@ -156,6 +156,10 @@ async function boot() {
   }
   setTimeout(() => fail("timeout", ""), START_TIMEOUT_MS);
   addEventListener("error", (event) => { if (!settled) fail("crash", event.message); });
+  addEventListener("unhandledrejection", (event) => {
+    // e.g. the runtime refused by the browser (CSP, memory): say so instead of spinning
+    if (!settled) fail("crash", event.reason && (event.reason.message || String(event.reason)));
+  });
   const storageOk = probeStorage();
   try {
     await installOffline();
