@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""IndexedDB through carelog's Python store vs a pure-JS baseline, in one page.
+
+    python3 bench/bench_idb.py [--runs 5] [--records 20000] [--range 4000] [--single 200]
+
+Opens the app (a private copy of dist/, served at /carelog/) with ?debug=1 in
+headless Chromium and, in that one page, measures (median of --runs, the two
+sides alternating which goes first):
+
+  1. bulk write: IndexedDBEntryStore.put_events(<20,000 Event objects>), one
+     batch (= one JSON string across the FFI, one transaction). Only the put is
+     timed, not building the events.
+  2. the same 20,000 records as JS objects (parsed before the clock starts)
+     written with raw IndexedDB (store.add) in one transaction, into a database
+     of the same schema (checked).
+     Both use durability "strict" (the app's setting); a JS row with the
+     browser's default durability is printed for reference.
+  3. a 4,000-row range read: events_in_range (JSON across the FFI, json.loads,
+     Event.from_record) vs a raw getAll over the same by_recipient_at range;
+     with newest_first=False (the helper uses getAll) and newest_first=True
+     (the app's default: the helper walks a cursor backwards).
+  4. one record per transaction, 200 times: put_events([event]) vs raw JS.
+
+Prints a table of median / min / max and Python/JS ratios. Not a test: it
+asserts nothing about timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (BENCH, BenchServer, LoadMonitor, MARKS_SCRIPT, busy_processes,  # noqa: E402
+                    launch, launch_on_disk, machine_load, ms, snapshot_dist, stats, table)
+
+READ_DB = "bench-read"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
+    p.add_argument("--records", type=int, default=20_000, help="records of the bulk write (default 20000)")
+    p.add_argument("--range", type=int, default=4_000, help="rows of the range read (default 4000)")
+    p.add_argument("--single", type=int, default=200, help="one-record transactions (default 200)")
+    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
+    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
+    p.add_argument("--disk", action="store_true",
+                   help="use a persistent profile (IndexedDB on disk) instead of an off-the-record context")
+    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    return p.parse_args(argv)
+
+
+class Page:
+    """The carelog page with its debug hook and the two bench halves loaded."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def py(self, source: str) -> dict:
+        """Run Python in the page; the last expression must be a JSON string."""
+        out = self.page.evaluate("(src) => window.carelogDebug.runPython(src)", source)
+        return json.loads(out)
+
+    def call(self, expr: str) -> dict:
+        return self.py(f"import carelog_bench as b\nawait b.{expr}")
+
+    def js(self, expr: str) -> dict | None:
+        out = self.page.evaluate(f"async () => await benchJs.{expr}")
+        return None if out is None else json.loads(out)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    started = time.perf_counter()
+    load_before = machine_load()
+    busy_before = busy_processes()
+    dist, manifest = snapshot_dist(args.dist, args.build)
+    server = BenchServer(dist).start()
+    monitor = LoadMonitor().start()
+    n, runs = args.records, args.runs
+    first = max(0, (n - args.range) // 2)
+    results: dict[str, list] = {}
+
+    def add(key, value):
+        results.setdefault(key, []).append(value)
+
+    with sync_playwright() as p:
+        if args.disk:
+            profile = Path(tempfile.mkdtemp(prefix="carelog-bench-profile-"))
+            atexit.register(shutil.rmtree, profile, True)
+            context = launch_on_disk(p, profile)
+            browser = None
+            version = context.browser.version if context.browser else "?"
+        else:
+            browser = launch(p)
+            version = browser.version
+            context = browser.new_context()
+        context.add_init_script(MARKS_SCRIPT)
+        page = context.pages[0] if context.pages else context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.app_url + "?debug=1", wait_until="commit")
+        page.wait_for_function("['ready','error'].includes(document.documentElement.dataset.appState)",
+                               timeout=120_000)
+        if page.evaluate("document.documentElement.dataset.appState") != "ready":
+            text = page.evaluate("document.getElementById('boot-error-detail')?.textContent")
+            raise SystemExit(f"the app did not start: {text} {errors}")
+        page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=30_000)
+        bench = Page(page)
+        page.evaluate((BENCH / "idb_baseline.js").read_text("utf-8"))
+        page.evaluate("(s) => { globalThis.benchPySource = s; }", (BENCH / "idb_page.py").read_text("utf-8"))
+        bench.py("import js, json, sys, types\n"
+                 "m = types.ModuleType('carelog_bench')\n"
+                 "exec(compile(str(js.globalThis.benchPySource), 'bench/idb_page.py', 'exec'), m.__dict__)\n"
+                 "sys.modules['carelog_bench'] = m\n"
+                 "json.dumps({})")
+        bench.call(f"publish_records({n})")
+
+        # (1) + (2) bulk write, alternating which side goes first.
+        for run in range(runs):
+            order = ("py", "js") if run % 2 == 0 else ("js", "py")
+            for side in order:
+                if side == "py":
+                    r = bench.call(f"bulk_write('bench-py-bulk', {n})")
+                    add("bulk_py", r["ms"])
+                    add("bulk_py_serialise", r["serialise_ms"])
+                    add("bulk_py_make", r["make_ms"])
+                    add("bulk_json_bytes", r["json_bytes"])
+                else:
+                    add("bulk_js", bench.js(f"bulkWrite('bench-js-bulk', {n}, 'strict')")["ms"])
+            add("bulk_js_default", bench.js(f"bulkWrite('bench-js-bulk', {n}, 'default')")["ms"])
+            add("bulk_js_v1", bench.js(f"bulkWrite('bench-js-bulk-v1', {n}, 'strict', 'v1')")["ms"])
+            print(f"bulk write run {run + 1}/{runs}: python {results['bulk_py'][-1]:.0f} ms, "
+                  f"js {results['bulk_js'][-1]:.0f} ms", flush=True)
+
+        # Schema check: the app's database (written by Python) vs the JS one.
+        bench.call("fill('bench-schema-app', 1)")
+        bench.call("close('bench-schema-app')")
+        bench.js("bulkWrite('bench-schema-js', 1, 'strict')")
+        schema_app = bench.js("schemaOf('bench-schema-app')")
+        schema_js = bench.js("schemaOf('bench-schema-js')")
+        same_schema = schema_app == schema_js
+        for name in ("bench-schema-app", "bench-schema-js", "bench-py-bulk", "bench-js-bulk", "bench-js-bulk-v1"):
+            bench.js(f"deleteDb('{name}')")
+
+        # (3) range reads over one database of n events written by the app.
+        bench.call(f"fill('{READ_DB}', {n})")
+        lo_hi = bench.py(f"import carelog_bench as b, json\njson.dumps(b.range_bounds({first}, {args.range}))")
+        lo, hi = lo_hi
+        for newest in (False, True):  # one untimed warm-up of each path
+            bench.call(f"range_read('{READ_DB}', {first}, {args.range}, {newest})")
+            bench.js(f"rangeRead('{READ_DB}', 'r-bench', {lo}, {hi}, {str(newest).lower()})")
+        for run in range(runs):
+            for newest in (False, True):
+                tag = "newest" if newest else "getall"
+                order = ("py", "js") if run % 2 == 0 else ("js", "py")
+                for side in order:
+                    if side == "py":
+                        r = bench.call(f"range_read('{READ_DB}', {first}, {args.range}, {newest})")
+                        add(f"range_py_{tag}", r["ms"])
+                        add(f"range_py_{tag}_helper", r["helper_ms"])
+                        add(f"range_py_{tag}_loads", r["loads_ms"])
+                        add(f"range_py_{tag}_from_record", r["from_record_ms"])
+                        add("range_json_bytes", r["json_bytes"])
+                    else:
+                        r = bench.js(f"rangeRead('{READ_DB}', 'r-bench', {lo}, {hi}, {str(newest).lower()})")
+                        if r["rows"] != args.range:
+                            raise SystemExit(f"JS range read gave {r['rows']} rows")
+                        add(f"range_js_{tag}", r["ms"])
+        bench.call(f"close('{READ_DB}')")
+        bench.js(f"deleteDb('{READ_DB}')")
+        print("range reads done", flush=True)
+
+        # (4) one record per transaction.
+        for run in range(runs):
+            order = ("py", "js") if run % 2 == 0 else ("js", "py")
+            for side in order:
+                if side == "py":
+                    add("single_py", bench.call(f"per_record('bench-py-single', {args.single})")["per_record_ms"])
+                else:
+                    add("single_js", bench.js(f"perRecord('bench-js-single', {args.single}, 'strict')")
+                        ["per_record_ms"])
+            add("single_js_default", bench.js(f"perRecord('bench-js-single', {args.single}, 'default')")
+                ["per_record_ms"])
+        for name in ("bench-py-single", "bench-js-single"):
+            bench.js(f"deleteDb('{name}')")
+        if errors:
+            print("page errors:", errors, file=sys.stderr)
+        context.close()
+        if browser is not None:
+            browser.close()
+        else:
+            shutil.rmtree(profile, ignore_errors=True)
+    server.stop()
+    monitor.stop()
+    elapsed = time.perf_counter() - started
+
+    def row(label, key, ref=None):
+        med, lo_, hi_ = stats(results[key])
+        ratio = f"{med / stats(results[ref])[0]:.2f}x" if ref else ""
+        return [label, ms(med), ms(lo_), ms(hi_), ratio]
+
+    rows = [
+        [f"(1) bulk write {n:,}: Python put_events, 1 batch", *row("", "bulk_py", "bulk_js")[1:]],
+        ["    of which to_record + json.dumps (timed apart)", *row("", "bulk_py_serialise")[1:]],
+        [f"(2) bulk write {n:,}: raw JS, 1 transaction", *row("", "bulk_js")[1:]],
+        ["    raw JS, durability 'default' (reference)", *row("", "bulk_js_default", "bulk_js")[1:]],
+        ["    raw JS, only v1's 2 indexes, not 5 (reference)", *row("", "bulk_js_v1", "bulk_js")[1:]],
+        [f"(3) range {args.range:,} rows, oldest first: Python events_in_range",
+         *row("", "range_py_getall", "range_js_getall")[1:]],
+        ["    helper (getAll + JSON.stringify + string to Python)", *row("", "range_py_getall_helper")[1:]],
+        ["    json.loads", *row("", "range_py_getall_loads")[1:]],
+        ["    Event.from_record x rows", *row("", "range_py_getall_from_record")[1:]],
+        ["    raw JS getAll, same index range", *row("", "range_js_getall")[1:]],
+        [f"    range {args.range:,}, newest first (app default): Python",
+         *row("", "range_py_newest", "range_js_newest")[1:]],
+        ["    of which helper (cursor 'prev' + stringify + FFI)", *row("", "range_py_newest_helper")[1:]],
+        ["    raw JS cursor 'prev', same range", *row("", "range_js_newest")[1:]],
+        [f"(4) 1 record per transaction x{args.single}: Python, ms/record",
+         *row("", "single_py", "single_js")[1:]],
+        ["    raw JS, ms/record", *row("", "single_js")[1:]],
+        ["    raw JS durability 'default', ms/record", *row("", "single_js_default", "single_js")[1:]],
+    ]
+    print()
+    where = "on disk (persistent profile)" if args.disk else "off-the-record context (in memory)"
+    print(f"carelog IndexedDB benchmark: Chromium {version}, {runs} runs each, build {manifest['build']}, "
+          f"storage {where}")
+    print(f"same schema for the app's and the JS database: {'yes' if same_schema else 'NO'}")
+    if not same_schema:
+        print("  app:", schema_app, "\n  js: ", schema_js)
+    print(f"bulk payload: {stats(results['bulk_json_bytes'])[0] / 1e6:.2f} MB of JSON; "
+          f"range payload {stats(results['range_json_bytes'])[0] / 1e6:.2f} MB; "
+          f"building {n:,} Event objects (untimed): {stats(results['bulk_py_make'])[0]:.0f} ms")
+    print()
+    print(table(["ms (performance.now() in the page)", "median", "min", "max", "ratio"], rows,
+                aligns="lrrrr"))
+    print("ratio: Python row / its JS row (same transaction shape); reference rows / JS 'strict'.")
+    print()
+    print(f"machine before: {load_before}; CPU in use (1 s, % of one core): {', '.join(busy_before)}")
+    print(monitor.summary())
+    print(f"total run time {elapsed:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"chromium": version, "build": manifest["build"], "runs": runs,
+                                         "same_schema": same_schema, "results": results,
+                                         "load_samples": monitor.samples}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
