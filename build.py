@@ -13,7 +13,7 @@ Inputs (paths relative to this file's folder, the repo root):
     py/carelog/                 the application package, built into a wheel
     package-lock.json           pins pyodide and @pyscript/core (node_modules/,
                                 installed with `npm ci` when missing or stale)
-    requirements-browser.txt    hash-pinned wheels (micropip, packaging), fetched
+    requirements-browser.txt    hash-pinned wheels (micropip, packaging, tzdata), fetched
                                 with pip into .cache/wheels/
 
 Output layout (dist/ is wiped and rewritten on every build):
@@ -51,6 +51,7 @@ WHEEL_NAME = f"{APP_NAME}-{APP_VERSION}-py3-none-any.whl"
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest zip timestamp
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 NPM_PINS = ("pyodide", "@pyscript/core")
+UNPACKED = ("tzdata",)  # browser wheels PyScript unpacks next to the app (pyscript.json "files")
 BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
 GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".nojekyll"}
 NPM_HINT = "install Node.js 20+ and npm: apt-get install nodejs npm"
@@ -297,8 +298,9 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
     build_app_wheel(root / "py" / APP_NAME, out / "app" / WHEEL_NAME, date_time)
     vendor_pyodide(root / "node_modules" / "pyodide", wheels, out / "vendor" / "pyodide")
     vendor_pyscript(root / "node_modules" / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript")
-    write_json(out / "pyscript.json", {"interpreter": "./vendor/pyodide/pyodide.mjs",
-                                       "files": {f"./app/{WHEEL_NAME}": "./*"}})
+    files = {f"./app/{WHEEL_NAME}": "./*"}
+    files.update({f"./vendor/pyodide/{w.name}": "./*" for w in wheels if w.name.split("-")[0] in UNPACKED})
+    write_json(out / "pyscript.json", {"interpreter": "./vendor/pyodide/pyodide.mjs", "files": files})
     return write_manifest(out, root / "public" / "sw.js")
 
 
@@ -355,14 +357,24 @@ def make_handler(root_dir, base_path: str = "/"):
     return Handler
 
 
-def serve(root_dir: Path, host: str, port: int, base_path: str = "/") -> None:
-    """Serve root_dir with a threading HTTP server until Ctrl-C."""
+def serve(root_dir: Path, host: str, port: int, base_path: str = "/", endpoint_port: int | None = None,
+          endpoint_dir: Path | None = None) -> None:
+    """Serve root_dir with a threading HTTP server until Ctrl-C; with
+    ``endpoint_port``, also a writable local sync endpoint (local_endpoint.py)."""
     if not (root_dir / "index.html").is_file():
         raise BuildError(f"nothing to serve in {root_dir}: run `python3 build.py` first")
     handler = make_handler(root_dir, base_path)
     with http.server.ThreadingHTTPServer((host, port), handler) as server:
         port = server.server_address[1]
         print(f"carelog is running at http://{host}:{port}{normalize_base(base_path)}", flush=True)
+        if endpoint_port is not None:
+            from local_endpoint import PREFIX, start_endpoint
+
+            origins = [f"http://{host}:{port}", f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+            folder = endpoint_dir or ROOT / ".sync-endpoint"
+            endpoint = start_endpoint(folder, host, endpoint_port, origins)
+            print(f"sync endpoint (writable, files in {folder}): "
+                  f"http://{host}:{endpoint.server_address[1]}{PREFIX}", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -384,6 +396,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8000, help="serve: port (default 8000, 0 = any)")
     p.add_argument("--base", default="/", help="serve: URL sub-path to serve at, e.g. /carelog/")
     p.add_argument("--no-build", action="store_true", help="serve: skip the build, serve as is")
+    p.add_argument("--endpoint-port", type=int, default=None,
+                   help="serve: also run a writable local sync endpoint on this port (0 = any)")
+    p.add_argument("--endpoint-dir", type=Path, default=None,
+                   help="serve: folder of the local sync endpoint (default ROOT/.sync-endpoint)")
     return p.parse_args(argv)
 
 
@@ -397,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [(out / rel).stat().st_size for rel in rel_files(out)]
             print(f"carelog build {build_id}: {len(sizes)} files, {sum(sizes):,} bytes in {out}", flush=True)
         if args.command == "serve":
-            serve(out, args.host, args.port, args.base)
+            serve(out, args.host, args.port, args.base, args.endpoint_port, args.endpoint_dir)
     except BuildError as err:
         print(f"build.py: error: {err}", file=sys.stderr)
         return 2

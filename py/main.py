@@ -44,6 +44,26 @@ def _install_debug_hook() -> None:
     js.carelogDebug = to_js({"runPython": create_proxy(run_python)}, dict_converter=js.Object.fromEntries)
 
 
+def _take_invite() -> str:
+    """A ``#join=...`` invite fragment (it carries a circle key): taken out of the
+    address at once, so it stays out of the history and the app's router."""
+    fragment = str(js.location.hash or "")
+    if not fragment.startswith("#join="):
+        return ""
+    js.history.replaceState(None, "", str(js.location.pathname) + str(js.location.search))
+    return fragment
+
+
+async def _mount_sync(log, invite: str) -> None:
+    """The sync status line and settings (carelog.ui.sync_dom); the log works without them."""
+    try:
+        from carelog.ui.sync_dom import mount_sync
+
+        await mount_sync(log, js.document, js.window, invite)
+    except Exception as error:  # sync broken must never mean the log is broken
+        js.console.warn(f"carelog: sync is not available: {type(error).__name__}: {error}")
+
+
 async def main() -> None:
     boot = js.carelogBoot
     try:
@@ -52,10 +72,12 @@ async def main() -> None:
         # A database of a newer schema (e.g. after a rollback) is not "storage blocked".
         boot.fail("newer-data" if "VersionError" in str(error) else "storage", str(error))
         return
+    invite = _take_invite()
     controller = Controller(log, build=str(boot.build))
     await _storage_info(controller.state)
     app = DomApp(controller, js.document, js.window)
     await app.start()
+    await _mount_sync(log, invite)
     _install_debug_hook()
     boot.ready()
 

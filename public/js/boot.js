@@ -6,6 +6,7 @@
 //   carelogBoot.applyUpdate()      switch to a waiting new build and reload
 //   carelogBoot.updateReady        a new build is installed and waiting
 import "./idb.js";
+import "./sync.js";
 
 const html = document.documentElement;
 const $ = (id) => document.getElementById(id);

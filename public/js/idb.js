@@ -9,7 +9,7 @@
 //   await db.putEvents(JSON.stringify([record, ...]));   // -> number of new records
 //   JSON.parse(await db.range(JSON.stringify({recipient, start, end, kinds, limit, newestFirst})));
 
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -27,6 +27,22 @@ export const UPGRADES = [
     events.createIndex("by_recipient_kind_at", ["recipient", "kind", "at"]);
     events.createIndex("by_kind", "kind");
     events.createIndex("by_hlc", "hlc");
+  },
+  // 2 -> 3: the change feed for sync: "feed" maps an auto-increment position
+  // to an event id, written in the same transaction as each new event. The
+  // events already stored get positions in clock order (their best known order).
+  // "keys" holds a sync circle's non-extractable CryptoKey (structured clone:
+  // usable here, its bytes unreadable), so no passphrase is ever stored.
+  (db, tx) => {
+    db.createObjectStore("keys");
+    const feed = db.createObjectStore("feed", { autoIncrement: true });
+    const req = tx.objectStore("events").index("by_hlc").openKeyCursor();
+    req.onsuccess = () => {
+      const cursor = req.result;
+      if (!cursor) return;
+      feed.add(cursor.primaryKey);
+      cursor.continue();
+    };
   },
 ];
 
@@ -69,12 +85,14 @@ class Database {
 
   async putEvents(json) {
     const records = JSON.parse(json);
-    const tx = this.db.transaction("events", "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["events", "feed"], "readwrite", { durability: "strict" });
     const store = tx.objectStore("events");
+    const feed = tx.objectStore("feed");
     let added = 0;
     for (const record of records) {
       const req = store.add(record);
-      req.onsuccess = () => { added += 1; };
+      // a new event gets the next feed position in the same transaction (sync's change feed)
+      req.onsuccess = () => { added += 1; feed.add(record.id); };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: events are immutable, keep the first
@@ -140,6 +158,33 @@ class Database {
     const req = tx.objectStore("events").index("by_hlc").openCursor(null, "prev");
     const cursor = await request(req);
     return cursor ? cursor.value.hlc : undefined; // undefined reaches Python as None
+  }
+
+  // The change feed: up to `limit` events stored after position `after`,
+  // oldest first, and the position of the last one -> {"events": [...], "last": n}.
+  async eventsAfter(after, limit) {
+    const tx = this.db.transaction(["feed", "events"], "readonly");
+    const feed = tx.objectStore("feed");
+    const events = tx.objectStore("events");
+    const range = IDBKeyRange.lowerBound(after, true);
+    const [keys, ids] = await Promise.all([request(feed.getAllKeys(range, limit)),
+                                           request(feed.getAll(range, limit))]);
+    const rows = await Promise.all(ids.map((id) => request(events.get(id))));
+    return JSON.stringify({ events: rows.filter((row) => row !== undefined),
+                            last: keys.length ? keys[keys.length - 1] : after });
+  }
+
+  // A CryptoKey by name (undefined when none); `key` null deletes it.
+  async getKey(name) {
+    const tx = this.db.transaction("keys", "readonly");
+    return request(tx.objectStore("keys").get(name));
+  }
+
+  async putKey(name, key) {
+    const tx = this.db.transaction("keys", "readwrite", { durability: "strict" });
+    if (key == null) tx.objectStore("keys").delete(name);
+    else tx.objectStore("keys").put(key, name);
+    await done(tx);
   }
 
   async getSetting(key) {

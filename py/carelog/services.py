@@ -25,6 +25,7 @@ from .domain import validation
 from .domain.events import CREATE, DELETE, EDIT, LOG_KINDS, RECIPIENT, Event
 from .domain.fold import Entry, fold, history
 from .domain.hlc import HybridClock, Stamp
+from .care import CareUseCases
 from .ports import Clock, EntryStore, IdSource, Settings
 
 DEVICE_ID_KEY = "device_id"
@@ -44,8 +45,8 @@ class Saved:
     event: Event
 
 
-class CareLog:
-    """The application's use cases over one store."""
+class CareLog(CareUseCases):
+    """The application's use cases over one store (daily care: ``care.CareUseCases``)."""
 
     def __init__(self, store: EntryStore, settings: Settings, clock: Clock, ids: IdSource):
         self.store = store
@@ -68,6 +69,11 @@ class CareLog:
         latest = await self.store.latest_hlc()
         if latest:
             self._hlc.observe(Stamp.decode(latest))
+
+    def observe_stamp(self, stamp: str | None) -> None:
+        """Move the clock past a stamp seen elsewhere (after a sync pull)."""
+        if stamp and self._hlc is not None:
+            self._hlc.observe(Stamp.decode(stamp))
 
     # --- this device -------------------------------------------------------
 
@@ -121,6 +127,8 @@ class CareLog:
         """Change an entry: a new event revising its current head(s)."""
         current = await self.entry(entry_id)
         payload = validation.parse_entry(current.kind, form)
+        if current.kind == "medication":  # a dose of the care plan keeps its link (care.record_dose)
+            payload.update({k: current.payload[k] for k in ("plan_item", "slot") if k in current.payload})
         at = validation.parse_time(form, self.clock.now_ms()) if current.kind != RECIPIENT else current.at
         event = self._new_event(id=self.ids.new_id(), recipient=current.recipient, kind=current.kind,
                                 entry=entry_id, op=EDIT, revises=current.head_ids, at=at,

@@ -135,11 +135,11 @@ def test_schema_upgrade_in_another_tab_keeps_the_form(page, app_server):
     other = page.context.new_page()
     other.goto(app_server.url + "asset-manifest.json")  # same origin, not the app
     version = other.evaluate("""() => new Promise((resolve, reject) => {
-        const req = indexedDB.open("carelog", 3);
+        const req = indexedDB.open("carelog", 4);  // one above idb.js's DB_VERSION (3)
         req.onsuccess = () => { const v = req.result.version; req.result.close(); resolve(v); };
         req.onerror = () => reject(req.error);
     })""")
-    assert version == 3  # it was not blocked: this tab closed its connection
+    assert version == 4  # it was not blocked: this tab closed its connection
     other.close()
 
     expect(page.locator(".banner.warn")).to_contain_text("carelog was updated in another tab")

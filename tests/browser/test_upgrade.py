@@ -1,10 +1,11 @@
-"""A database written by the previous release (schema version 1) is upgraded in place.
+"""A database written by the first release (schema version 1) is upgraded in place (to 3).
 
 Before carelog ever runs in a fresh context, a same-origin page builds version 1
 exactly as ``UPGRADES[0]`` in public/js/idb.js does and fills it with a care
 recipient, 2,000 notes in the app's record format (``Event.to_record``) and the
-two settings. Then the app opens it: version 2 with its new indexes, the
-recipient and the newest notes on screen, every record readable.
+two settings. Then the app opens it: version 3 with the indexes of version 2 and
+the sync feed of version 3 (every old event given a position), the recipient
+and the newest notes on screen, every record readable.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ async () => {
     byHlc: await count(store.index("by_hlc").count()),
     byRecipientKindAt: await count(store.index("by_recipient_kind_at").count(
       IDBKeyRange.bound([RECIPIENT, "note", -Infinity], [RECIPIENT, "note", Infinity]))),
+    stores: Array.from(db.objectStoreNames).sort(),
   };
+  const feedTx = db.transaction("feed", "readonly");
+  out.feed = await count(feedTx.objectStore("feed").count());
   db.close();
   return out;
 }
@@ -106,6 +110,7 @@ json.dumps({{
     "newest": [e.payload["text"] for e in newest],
     "recipients": [e.payload["name"] for e in recipients],
     "latest_hlc": await store.latest_hlc(),
+    "feed": [e.id for e in (await store.events_after(0, 100_000))[0]],
     "texts_ok": sorted(e.payload["text"] for e in notes) == sorted(f"Old note {{i}}" for i in range({NOTES})),
 }})
 """
@@ -133,7 +138,9 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
     expect(page.locator("ol.timeline .by").first).to_have_text("by Old Ann")
 
     raw = page.evaluate(INSPECT_RAW)
-    assert raw["version"] == 2
+    assert raw["version"] == 3
+    assert raw["stores"] == ["events", "feed", "keys", "settings"]
+    assert raw["feed"] == NOTES + 1  # v2 -> v3: every stored event got a feed position
     assert raw["indexes"] == ["by_entry", "by_hlc", "by_kind", "by_recipient_at", "by_recipient_kind_at"]
     assert raw["total"] == NOTES + 1
     assert raw["byKindNote"] == NOTES  # the new indexes were built over the old records
@@ -141,7 +148,10 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
     assert raw["byRecipientKindAt"] == NOTES
 
     report = json.loads(run_python(page, CHECK_IN_PYTHON))
-    assert report["version"] == 2
+    assert report["version"] == 3
+    # the sync feed holds every old event once, in clock order (their best known order)
+    assert len(report["feed"]) == len(set(report["feed"])) == NOTES + 1
+    assert report["feed"][0] == RECIPIENT_ID
     assert report["notes"] == report["distinct"] == report["in_range"] == NOTES
     assert report["texts_ok"]
     assert report["newest"] == [f"Old note {NOTES - 1}", f"Old note {NOTES - 2}", f"Old note {NOTES - 3}"]

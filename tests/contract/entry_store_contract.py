@@ -114,10 +114,32 @@ async def check_bulk_batch(make_store):
     assert len(await store.events_in_range("r1", limit=None)) == 5000
 
 
+async def check_event_feed_in_insertion_order(make_store):
+    """The sync change feed (``ports.EventFeed``), where the store offers one."""
+    store = await make_store()
+    if not hasattr(store, "events_after"):
+        return
+    assert await store.events_after(0, 10) == ([], 0)
+    # stored out of clock order: the feed follows the order of storing, not the clock
+    await store.put_events([_event(n) for n in (30, 10, 20)])
+    await store.put_events([_event(10), _event(5)])  # a duplicate takes no position
+    events, last = await store.events_after(0, 100)
+    assert [e.id for e in events] == ["e000030", "e000010", "e000020", "e000005"]
+    first, cursor = await store.events_after(0, 2)
+    assert [e.id for e in first] == ["e000030", "e000010"]
+    rest, end = await store.events_after(cursor, 100)
+    assert [e.id for e in rest] == ["e000020", "e000005"] and end == last
+    assert await store.events_after(last, 100) == ([], last)
+    await store.put_events([_event(99)])
+    newer, after = await store.events_after(last, 100)
+    assert [e.id for e in newer] == ["e000099"] and after > last
+
+
 CHECKS = [
     check_empty_store, check_round_trip_exact, check_batch_counts_new_and_ignores_duplicates,
     check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
     check_entries_history, check_events_of_kind, check_latest_hlc, check_bulk_batch,
+    check_event_feed_in_insertion_order,
 ]
 
 

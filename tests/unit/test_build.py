@@ -91,7 +91,8 @@ def test_layout(dist):
 def test_urls_are_relative(dist, manifest):
     config = json.loads((dist / "pyscript.json").read_text())
     assert config == {"interpreter": "./vendor/pyodide/pyodide.mjs",
-                      "files": {"./app/carelog-0.1.0-py3-none-any.whl": "./*"}}
+                      "files": {"./app/carelog-0.1.0-py3-none-any.whl": "./*",
+                                "./vendor/pyodide/tzdata-2026.6-py2.py3-none-any.whl": "./*"}}
     urls = [config["interpreter"], *config["files"], *config["files"].values()]
     urls += [f["path"] for f in manifest["files"]]
     for url in urls:

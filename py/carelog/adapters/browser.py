@@ -12,7 +12,7 @@ import json
 from typing import Any, Sequence
 
 from ..domain.events import Event, RecordError
-from ..ports import Clock, EntryStore, Settings, StorageFull, StorageUnavailable, StoreError
+from ..ports import Clock, EntryStore, EventFeed, Settings, StorageFull, StorageUnavailable, StoreError
 
 
 def _js():
@@ -74,7 +74,7 @@ class IndexedDB:
         return cls(handle)
 
 
-class IndexedDBEntryStore(EntryStore):
+class IndexedDBEntryStore(EntryStore, EventFeed):
     """EntryStore over IndexedDB: each method is one transaction."""
 
     def __init__(self, handle: Any):
@@ -103,6 +103,16 @@ class IndexedDBEntryStore(EntryStore):
     async def latest_hlc(self):
         value = await _call(lambda: self._db.latestHlc())
         return value if isinstance(value, str) else None
+
+    # --- EventFeed (sync): the "feed" store's auto-increment positions --------
+
+    async def events_after(self, cursor: int, limit: int) -> tuple[list[Event], int]:
+        """Up to ``limit`` events stored after position ``cursor`` (``ports.EventFeed``)."""
+        cursor, limit = max(0, int(cursor)), max(0, int(limit))
+        if limit == 0:
+            return [], cursor
+        answer = json.loads(await _call(lambda: self._db.eventsAfter(cursor, limit)))
+        return _events(json.dumps(answer["events"])), int(answer["last"])
 
 
 class IndexedDBSettings(Settings):

@@ -26,6 +26,7 @@ from ..domain.events import LOG_KINDS
 from ..domain.validation import FormErrors
 from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
+from .care_controller import CareScreens
 from .describe import describe_payload
 from .state import State, Toast
 
@@ -41,6 +42,7 @@ class Controller:
         self.log = log
         self.state = State(build=build)
         self._undo: Callable[[], Awaitable[Any]] | None = None  # what "Undo" does now
+        self.care = CareScreens(self)  # daily care: today, plan, profile, alerts...
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -78,8 +80,11 @@ class Controller:
         if parts[:1] == ["entry"] and len(parts) >= 2:
             await self._show_entry(parts[1], history=parts[2:3] == ["history"])
             return
+        if await self.care.navigate(parts):
+            return
         s.screen, s.route = "home", "#/"
         await self._load_timeline()
+        await self.care.load_home()
 
     async def refresh(self) -> None:
         """Re-read data (e.g. another tab wrote); keeps forms as they are."""
@@ -87,6 +92,7 @@ class Controller:
         if self.state.screen == "home":
             self._tick()
             await self._load_timeline()
+            await self.care.load_home()
 
     # --- forms -------------------------------------------------------------
 
@@ -122,6 +128,8 @@ class Controller:
             await self._load_recipients()
             s.toast = Toast(f"Added {entry.payload['name']}.")
             await self.navigate("#/")
+            return
+        if await self.care.submit(form, values):
             return
         self._convert_time(values)
         if form.startswith("log:"):
@@ -178,6 +186,8 @@ class Controller:
                 await self.log.resolve(s.entry.id, data.get("id", ""))
                 s.toast = Toast("Version kept.")
                 await self.navigate(f"#/entry/{s.entry.id}")
+            else:
+                await self.care.action(name, data)
         except StorageFull:
             s.toast = Toast(FULL_MESSAGE, tone="error")
         except (StoreError, StorageUnavailable) as error:

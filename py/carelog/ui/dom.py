@@ -35,6 +35,17 @@ def _found(node: Any) -> Any:
     return None if node is jsnull else node
 
 
+def device_zone() -> str:
+    """The device's IANA time zone from ``Intl`` ("UTC" when the browser does not say)."""
+    import js  # noqa: PLC0415 - browser only
+
+    try:
+        name = js.Intl.DateTimeFormat.new().resolvedOptions().timeZone
+    except Exception:  # an old or locked-down browser
+        return "UTC"
+    return str(name) if isinstance(name, str) and name else "UTC"
+
+
 class DomApp:
     """Binds one Controller to the page."""
 
@@ -68,6 +79,7 @@ class DomApp:
         boot = getattr(self.window, "carelogBoot", None)
         if boot is not None:
             state.update_ready = bool(getattr(boot, "updateReady", False))
+        self.controller.care.set_device_zone(device_zone())
         await self.controller.start()
         self._listen(self.root, "click", self._on_click)
         self._listen(self.root, "submit", self._on_submit)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..domain.events import Event
 from ..domain.fold import Entry
+from .care_state import CareState
 
 
 @dataclass
@@ -53,6 +54,7 @@ class State:
     now_ms: int = 0
     offset_minutes: int = 0
     offsets: dict[int, int] = field(default_factory=dict)
+    care: CareState = field(default_factory=CareState)
 
     def offset_at(self, ms: int) -> int:
         """The local offset at an instant (falls back to now's offset)."""

@@ -154,6 +154,7 @@ def home(state: State) -> Markup:
     name = state.recipient.payload.get("name", "") if state.recipient else ""
     return fragment(
         h("h1", {"tabindex": "-1", "class": "recipient-name"}, name),
+        care_views.home_panel(state),
         h("nav", {"aria-label": "Record something", "class": "log-buttons"},
           [h("a", {"href": f"#/log/{kind}", "class": "log-button", "data-kind": kind},
              h("strong", None, label), h("small", None, sub)) for kind, label, sub in LOG_BUTTONS]),
@@ -349,6 +350,11 @@ SCREENS = {
 
 FORM_SCREENS = frozenset({"welcome", "add_recipient", "log", "entry"})
 
+from . import care_views  # noqa: E402 - daily-care screens (they use the helpers above when called)
+
+SCREENS.update(care_views.SCREENS)
+FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
+
 
 def header(state: State) -> Markup:
     """The top bar: home, who, settings."""
@@ -356,6 +362,7 @@ def header(state: State) -> Markup:
     return h("header", {"class": "topbar"},
              h("a", {"href": "#/", "class": "brand"}, "carelog"),
              h("a", {"href": "#/recipients", "class": "who"}, who) if who else None,
+             h("a", {"href": "#/today", "class": "today-link"}, "Today") if who else None,
              h("a", {"href": "#/settings", "class": "settings-link"}, "Settings"))
 
 

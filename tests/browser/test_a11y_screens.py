@@ -1,0 +1,73 @@
+"""axe-core on every core screen (the daily-care screens are checked in
+test_day_of_care): first start, home, every log form (also showing errors),
+an entry, its history, settings and the people list. No serious or critical
+violations; every target at least 44px.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .a11y import AXE, check_screen, install_axe
+from .helpers import TABLET, wait_for_toast, wait_ready, wait_screen
+
+pytestmark = pytest.mark.browser
+
+
+def test_core_screens_have_no_serious_violations(make_page, app_server):
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page = make_page(viewport=TABLET)
+    install_axe(page)
+    page.goto(app_server.url)
+    wait_ready(page)
+    seen: list[str] = []
+
+    wait_screen(page, "Welcome to carelog")
+    check_screen(page, "welcome", seen)
+    page.click("form[data-form=caregiver] button[type=submit]")  # empty name: an error
+    expect(page.locator("#form-problem")).to_be_visible()
+    check_screen(page, "welcome with an error", seen)
+    page.fill("#f-name", "Ann")
+    page.click("form[data-form=caregiver] button[type=submit]")
+    wait_screen(page, "Who do you care for?")
+    check_screen(page, "add a person", seen)
+    page.fill("#f-name", "Mum")
+    page.click("form[data-form=recipient] button[type=submit]")
+    wait_screen(page, "Mum")
+    check_screen(page, "home (empty)", seen)
+
+    for kind in ("medication", "symptom", "note"):
+        page.click(f"main a.log-button[data-kind={kind}]")
+        expect(page.locator(f"form[data-form='log:{kind}']")).to_be_visible()
+        check_screen(page, f"log {kind}", seen)
+        page.click("main a:has-text('Cancel')")
+        wait_screen(page, "Mum")
+    page.click("main a.log-button[data-kind=vital]")
+    wait_screen(page, "Which vital sign?")
+    check_screen(page, "which vital", seen)
+    page.click("main a.log-button[data-vital=blood_pressure]")
+    page.click("form[data-form='log:vital'] button[type=submit]")  # empty: errors
+    expect(page.locator("#form-problem")).to_be_visible()
+    check_screen(page, "blood pressure with errors", seen)
+    page.fill("[name=systolic]", "128")
+    page.fill("[name=diastolic]", "82")
+    page.click("form[data-form='log:vital'] button[type=submit]")
+    wait_for_toast(page, "Saved")
+    wait_screen(page, "Mum")
+    check_screen(page, "home with an entry and a toast", seen)
+
+    page.click("ol.timeline .item-link")
+    wait_screen(page, "Vital sign")
+    check_screen(page, "entry", seen)
+    page.click("main a:has-text('History')")
+    wait_screen(page, "History")
+    check_screen(page, "history", seen)
+    page.click("header a.settings-link")
+    wait_screen(page, "Settings")
+    check_screen(page, "settings", seen)
+    page.click("header a.who")
+    wait_screen(page, "Choose a person")
+    check_screen(page, "people", seen)
+    assert len(seen) == 14, seen

@@ -1,0 +1,114 @@
+"""Fixtures for the sync tests: the built app on a sub-path, a real nginx WebDAV
+endpoint on another port (another origin: CORS is exercised), and browser
+contexts as devices.
+
+    def test_x(nginx, make_device):
+        a = make_device()              # a guarded page, app booted with ?debug=1
+
+The guard of tests/browser allows requests to the app; here it also allows the
+endpoint's origin (and only it). Chromium logs a console error for every HTTP
+error answer ("Failed to load resource"): sync meets 404s by design (no index
+yet) and the fault tests inject 500s, so those lines are allowed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..browser.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, TABLET, AppServer, Guard, wait_ready
+from .nginx_server import NGINX, NginxServer
+
+
+class SyncGuard(Guard):
+    def __init__(self, server: AppServer, endpoint_origin: str):
+        super().__init__(server)
+        self.endpoint_origin = endpoint_origin
+        self.allow_console_error(r"Failed to load resource")
+        self.endpoint_requests = 0
+
+    def on_request(self, request) -> None:
+        if request.url.startswith(self.endpoint_origin + "/"):
+            self.endpoint_requests += 1
+            return
+        super().on_request(request)
+
+
+@pytest.fixture(scope="package")
+def dist_dir(tmp_path_factory) -> Path:
+    dist = REPO / "dist"
+    if (dist / "index.html").is_file() and (dist / "asset-manifest.json").is_file():
+        return dist
+    out = tmp_path_factory.mktemp("build") / "dist"
+    subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out)], cwd=REPO, check=True)
+    return out
+
+
+@pytest.fixture(scope="package")
+def app_server(dist_dir):
+    server = AppServer(dist_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nginx(tmp_path, app_server):
+    if not Path(NGINX).exists():
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    server = NginxServer(tmp_path / "nginx", app_origin=app_server.origin).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def make_device(browser, app_server, nginx, request):
+    """Factory: a new device (browser context) with the app booted (``?debug=1``)."""
+    made = []
+
+    def factory():
+        context = browser.new_context(viewport=TABLET)
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        guard = SyncGuard(app_server, nginx.origin)
+        guard.attach(context, page)
+        page.guard = guard
+        made.append((context, page, guard))
+        page.goto(app_server.url + "?debug=1")
+        wait_ready(page)
+        return page
+
+    yield factory
+    problems = {}
+    for context, _page, guard in made:
+        problems.update(guard.problems())
+        try:
+            context.close()
+        except Exception:
+            pass
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for _c, _p, guard in made:
+            print("page console:", *guard.seen_console[-40:], sep="\n  ")
+    elif problems:
+        pytest.fail(f"page guard: {problems}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
