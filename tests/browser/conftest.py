@@ -20,26 +20,19 @@ which would break ``asyncio.run`` in the CPython tests that run after these.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .helpers import CHROMIUM, CHROMIUM_ARGS, REPO, TABLET, AppServer, Guard
+from .helpers import TABLET, AppServer, Guard, launched_chromium, site_dist
 
 
 # --------------------------------------------------------------------------- the site
 
 @pytest.fixture(scope="package")
 def dist_dir(tmp_path_factory) -> Path:
-    """The built site: the repo's dist/ (run_all.sh builds it), else a fresh build."""
-    dist = REPO / "dist"
-    if (dist / "index.html").is_file() and (dist / "asset-manifest.json").is_file():
-        return dist
-    out = tmp_path_factory.mktemp("build") / "dist"
-    subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out)], cwd=REPO, check=True)
-    return out
+    """The built site (see helpers.site_dist)."""
+    return site_dist(tmp_path_factory)
 
 
 @pytest.fixture(scope="package")
@@ -64,12 +57,9 @@ def app_server(_server, dist_dir) -> AppServer:
 
 @pytest.fixture(scope="package")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    """One Chromium for the package; a new context per test."""
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ Fixtures live in conftest.py; tests import these functions:
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +27,29 @@ BASE_PATH = "/carelog/sub/"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def site_dist(tmp_path_factory) -> Path:
+    """The built site: the repo's dist/ (run_all.sh builds it), else a fresh build."""
+    dist = REPO / "dist"
+    if (dist / "index.html").is_file() and (dist / "asset-manifest.json").is_file():
+        return dist
+    out = tmp_path_factory.mktemp("build") / "dist"
+    subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out)], cwd=REPO, check=True)
+    return out
+
+
+@contextlib.contextmanager
+def launched_chromium():
+    """Debian's Chromium driven by Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}
 READY_TIMEOUT_MS = 90_000

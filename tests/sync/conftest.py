@@ -13,13 +13,11 @@ yet) and the fault tests inject 500s, so those lines are allowed.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..browser.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, TABLET, AppServer, Guard, wait_ready
+from ..browser.helpers import TABLET, AppServer, Guard, launched_chromium, site_dist, wait_ready
 from .nginx_server import NGINX, NginxServer
 
 
@@ -39,12 +37,8 @@ class SyncGuard(Guard):
 
 @pytest.fixture(scope="package")
 def dist_dir(tmp_path_factory) -> Path:
-    dist = REPO / "dist"
-    if (dist / "index.html").is_file() and (dist / "asset-manifest.json").is_file():
-        return dist
-    out = tmp_path_factory.mktemp("build") / "dist"
-    subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out)], cwd=REPO, check=True)
-    return out
+    """The built site (see helpers.site_dist)."""
+    return site_dist(tmp_path_factory)
 
 
 @pytest.fixture(scope="package")
@@ -57,7 +51,7 @@ def app_server(dist_dir):
 @pytest.fixture
 def nginx(tmp_path, app_server):
     if not Path(NGINX).exists():
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+        pytest.fail("nginx is not installed: run bash tests/run_all.sh (it installs nginx-light)")
     server = NginxServer(tmp_path / "nginx", app_origin=app_server.origin).start()
     yield server
     server.stop()
@@ -65,12 +59,9 @@ def nginx(tmp_path, app_server):
 
 @pytest.fixture(scope="package")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    """One Chromium for the package; a new context per test."""
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
