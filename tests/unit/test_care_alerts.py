@@ -13,12 +13,14 @@ from carelog.domain.alerts import (DEFAULT_LIMITS, HIGH, LOW, alert_id, alert_li
                                    from_canonical, limits_from, parse_ack, parse_threshold, reading_alerts,
                                    to_canonical, vital_alerts)
 from carelog.domain.careplan import MED_PLAN, parse_med_plan, plan_items
-from carelog.domain.events import CREATE, DELETE, EDIT, Event
+from carelog.domain.events import Event
 from carelog.domain.fold import fold
 from carelog.domain.trends import (TrendRules, bp_alerts, collect_alerts, glucose_alerts, missed_dose_alerts,
                                    weight_alerts)
 from carelog.domain.validation import FormErrors, parse_vital
 from carelog.domain.zones import to_instant, zone
+
+from care_events import EventLog
 
 PROPS = settings(max_examples=200, deadline=None)
 TZ = zone("Europe/London")
@@ -29,28 +31,8 @@ def at(day: int, hour: int = 8, month: int = 5) -> int:
     return to_instant(dt.datetime(2024, month, day, hour), TZ)
 
 
-class Log:
-    """Events as devices write them: ``recorded`` is the clock stamp's wall time."""
-
-    def __init__(self):
-        self.events: list[Event] = []
-
-    def add(self, kind, payload, when, by="Ann", device="d1", recorded=None) -> Event:
-        ident = f"{kind}-{len(self.events)}"
-        event = Event(id=ident, recipient="r1", kind=kind, entry=ident, op=CREATE, revises=(), at=when,
-                      payload=payload, author=by, device=device,
-                      hlc=f"{recorded or when:013d}-{len(self.events):06x}-{device}")
-        self.events.append(event)
-        return event
-
-    def change(self, entry, payload, by="Ann", device="d1", recorded=None) -> Event:
-        current = fold(self.events, include_deleted=True)[entry]
-        event = Event(id=f"{entry}-v{len(self.events)}", recipient="r1", kind=current.kind, entry=entry,
-                      op=DELETE if payload is None else EDIT, revises=current.head_ids, at=current.at,
-                      payload=payload or {}, author=by, device=device,
-                      hlc=f"{recorded or current.at + 1:013d}-{len(self.events):06x}-{device}")
-        self.events.append(event)
-        return event
+class Log(EventLog):
+    """The shared event log, plus vital readings."""
 
     def vital(self, when, by="Ann", **form) -> Event:
         return self.add("vital", parse_vital({k: str(v) for k, v in form.items()}), when, by)

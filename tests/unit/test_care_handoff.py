@@ -7,10 +7,11 @@ import datetime as dt
 
 from carelog.domain.alerts import parse_ack
 from carelog.domain.careplan import MED_PLAN, parse_med_plan, plan_items
-from carelog.domain.events import CREATE, Event
 from carelog.domain.handoff import handoff
 from carelog.domain.validation import parse_vital
 from carelog.domain.zones import to_instant, zone
+
+from care_events import EventLog
 
 TZ = zone("Australia/Lord_Howe")
 DAY = dt.date(2024, 10, 6)  # clocks go forward 30 minutes at 02:00
@@ -20,19 +21,7 @@ def at(hour, minute=0, day=DAY):
     return to_instant(dt.datetime.combine(day, dt.time(hour, minute)), TZ)
 
 
-class Log:
-    def __init__(self):
-        self.events: list[Event] = []
-
-    def add(self, kind, payload, when, by="Ann", device="d1", recorded=None) -> Event:
-        ident = f"{kind}-{len(self.events)}"
-        event = Event(id=ident, recipient="r1", kind=kind, entry=ident, op=CREATE, revises=(), at=when,
-                      payload=payload, author=by, device=device,
-                      hlc=f"{recorded or when:013d}-{len(self.events):06x}-{device}")
-        self.events.append(event)
-        return event
-
-
+Log = EventLog
 def setup():
     log = Log()
     form = {"name": "Digoxin", "dose": "125", "unit": "ug", "start_date": "2024-10-01", "schedule": "daily",

@@ -10,41 +10,14 @@ import pytest
 
 from carelog.domain.careplan import (MED_PLAN, TASK_PLAN, PlanItem, end_payload, item_from_entry, parse_med_plan,
                                      parse_planned_dose, parse_task_plan, parse_task_record, plan_items)
-from carelog.domain.events import CREATE, DELETE, EDIT, Event
 from carelog.domain.fold import fold
 from carelog.domain.schedule import AsNeeded, EveryHours, TimesOfDay
 from carelog.domain.validation import FormErrors
 
-
-class Log:
-    """Events as devices write them: ``recorded`` is the clock stamp's wall time."""
-
-    def __init__(self, recipient: str = "r1"):
-        self.recipient = recipient
-        self.events: list[Event] = []
-
-    def _stamp(self, wall: int, device: str) -> str:
-        return f"{wall:013d}-{len(self.events):06x}-{device}"
-
-    def add(self, kind: str, payload: dict, at: int = 1_700_000_000_000, by: str = "Ann", device: str = "d1",
-            recorded: int | None = None) -> Event:
-        ident = f"{kind}-{len(self.events)}"
-        event = Event(id=ident, recipient=self.recipient, kind=kind, entry=ident, op=CREATE, revises=(), at=at,
-                      payload=payload, author=by, device=device, hlc=self._stamp(recorded or at, device))
-        self.events.append(event)
-        return event
-
-    def change(self, entry: str, payload: dict | None, at: int | None = None, by: str = "Ann", device: str = "d1",
-               recorded: int | None = None) -> Event:
-        current = fold(self.events, include_deleted=True)[entry]
-        event = Event(id=f"{entry}-v{len(self.events)}", recipient=self.recipient, kind=current.kind, entry=entry,
-                      op=DELETE if payload is None else EDIT, revises=current.head_ids,
-                      at=current.at if at is None else at, payload=payload or {}, author=by, device=device,
-                      hlc=self._stamp(recorded or max(current.at, 1_700_000_000_000) + 1, device))
-        self.events.append(event)
-        return event
+from care_events import EventLog
 
 
+Log = EventLog
 MED = {"name": "Metformin", "strength": "500 mg", "dose": "1", "unit": "{tablet}", "route": "oral",
        "instructions": "With food", "start_date": "2024-03-01", "schedule": "daily", "times": "08:00, 20:00"}
 

@@ -10,12 +10,14 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from carelog.domain.adherence import adherence, daily, week_of, weekly
 from carelog.domain.careplan import (MED_PLAN, TASK, TASK_PLAN, PlanItem, parse_med_plan, parse_task_plan,
                                      plan_items)
-from carelog.domain.events import CREATE, DELETE, EDIT, Event
+from carelog.domain.events import EDIT, Event
 from carelog.domain.fold import fold
 from carelog.domain.records import records
 from carelog.domain.schedule import EveryHours, TimesOfDay
 from carelog.domain.today import DONE, DUE, MISSED, OVERDUE, UPCOMING, today
 from carelog.domain.zones import to_instant, zone
+
+from care_events import EventLog
 
 TZ = zone("America/New_York")
 DAY = dt.date(2024, 3, 12)
@@ -27,28 +29,8 @@ def at(hour: int, minute: int = 0, day: dt.date = DAY) -> int:
     return to_instant(dt.datetime.combine(day, dt.time(hour, minute)), TZ)
 
 
-class Log:
-    """Events as devices write them: ``recorded`` is the clock stamp's wall time."""
-
-    def __init__(self):
-        self.events: list[Event] = []
-
-    def add(self, kind, payload, when=1_700_000_000_000, by="Ann", device="d1", recorded=None) -> Event:
-        ident = f"{kind}-{len(self.events)}"
-        event = Event(id=ident, recipient="r1", kind=kind, entry=ident, op=CREATE, revises=(), at=when,
-                      payload=payload, author=by, device=device,
-                      hlc=f"{recorded or when:013d}-{len(self.events):06x}-{device}")
-        self.events.append(event)
-        return event
-
-    def change(self, entry, payload, by="Ann", device="d1", recorded=None) -> Event:
-        current = fold(self.events, include_deleted=True)[entry]
-        event = Event(id=f"{entry}-v{len(self.events)}", recipient="r1", kind=current.kind, entry=entry,
-                      op=DELETE if payload is None else EDIT, revises=current.head_ids, at=current.at,
-                      payload=payload or {}, author=by, device=device,
-                      hlc=f"{recorded or current.at + 1:013d}-{len(self.events):06x}-{device}")
-        self.events.append(event)
-        return event
+class Log(EventLog):
+    """The shared event log, plus doses linked to plan slots."""
 
     def dose(self, item, slot, when, status="given", by="Ann", device="d1", **extra) -> Event:
         payload = {"name": item.name, "status": status, "dose": 1, "unit": "{tablet}", **extra}
@@ -57,8 +39,6 @@ class Log:
             if slot:
                 payload["slot"] = slot
         return self.add("medication", payload, when, by, device)
-
-
 def plan(log: Log, **changes):
     form = {"name": "Metformin", "dose": "1", "unit": "{tablet}", "start_date": "2024-03-01",
             "schedule": "daily", "times": "08:00, 20:00"}
