@@ -123,6 +123,11 @@ class Database {
     let rows;
     if (!filter && !q.newestFirst) {
       rows = await request(index.getAll(bounds, q.limit ?? undefined));
+    } else if (q.limit == null) {
+      // No limit: one getAll beats walking a cursor (about 2.7x, bench/bench_idb.py).
+      rows = await request(index.getAll(bounds));
+      if (filter) rows = rows.filter((row) => filter.has(row.kind));
+      if (q.newestFirst) rows.reverse();
     } else {
       rows = await new Promise((resolve, reject) => {
         const out = [];
