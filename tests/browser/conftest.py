@@ -19,12 +19,11 @@ which would break ``asyncio.run`` in the CPython tests that run after these.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from .helpers import TABLET, AppServer, Guard, launched_chromium, site_dist
+from .helpers import AppServer, Guard, guarded_pages, launched_chromium, site_dist
 
 
 # --------------------------------------------------------------------------- the site
@@ -65,46 +64,11 @@ def browser():
 @pytest.fixture
 def make_page(browser, app_server, request):
     """Factory: a guarded page in a fresh context (tablet viewport by default)."""
-    made: list[tuple] = []
-
-    def factory(viewport: dict | None = None, **context_options):
-        context = browser.new_context(viewport=viewport or TABLET, **context_options)
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        guard = Guard(app_server)
-        guard.attach(context, page)
-        page.guard = guard
-        made.append((context, page, guard))
-        return page
-
-    yield factory
-    problems = {}
-    for context, page, guard in made:
-        problems.update(guard.problems())
-        try:
-            context.close()
-        except Exception:
-            pass
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        # the test failed already: show what the pages said, to explain it
-        for _context, _page, guard in made:
-            print("page console:", *guard.seen_console[-60:], sep="\n  ")
-            if guard.problems():
-                print("page guard:", json.dumps(guard.problems(), indent=2))
-    elif problems:
-        pytest.fail("page guard: " + json.dumps(problems, indent=2))
+    with guarded_pages(browser, request, lambda: Guard(app_server), 30_000) as open_page:
+        yield open_page
 
 
 @pytest.fixture
 def page(make_page):
     """A guarded tablet-sized page in a fresh context."""
     return make_page()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.rep_call = report
-    return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -37,6 +38,45 @@ def site_dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "dist"
     subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(out)], cwd=REPO, check=True)
     return out
+
+
+@contextlib.contextmanager
+def guarded_pages(browser, request, make_guard, timeout_ms: int):
+    """Open guarded pages, each in a fresh context; at the end close them and
+    fail the test on anything a guard caught (or, if the test failed already,
+    print what the pages said to explain it).
+
+        with guarded_pages(browser, request, lambda: Guard(server), 30_000) as open_page:
+            page = open_page(viewport=TABLET)
+    """
+    made: list[tuple] = []
+
+    def open_page(viewport: dict | None = None, **context_options):
+        context = browser.new_context(viewport=viewport or TABLET, **context_options)
+        context.set_default_timeout(timeout_ms)
+        page = context.new_page()
+        guard = make_guard()
+        guard.attach(context, page)
+        page.guard = guard
+        made.append((context, guard))
+        return page
+
+    yield open_page
+    problems = {}
+    for context, guard in made:
+        problems.update(guard.problems())
+        try:
+            context.close()
+        except Exception:
+            pass
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for _context, guard in made:
+            print("page console:", *guard.seen_console[-60:], sep="\n  ")
+            if guard.problems():
+                print("page guard:", json.dumps(guard.problems(), indent=2))
+    elif problems:
+        pytest.fail("page guard: " + json.dumps(problems, indent=2))
 
 
 @contextlib.contextmanager

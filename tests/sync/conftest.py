@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ..browser.helpers import TABLET, AppServer, Guard, launched_chromium, site_dist, wait_ready
+from ..browser.helpers import AppServer, Guard, guarded_pages, launched_chromium, site_dist, wait_ready
 from .nginx_server import NGINX, NginxServer
 
 
@@ -67,39 +67,11 @@ def browser():
 @pytest.fixture
 def make_device(browser, app_server, nginx, request):
     """Factory: a new device (browser context) with the app booted (``?debug=1``)."""
-    made = []
+    with guarded_pages(browser, request, lambda: SyncGuard(app_server, nginx.origin), 60_000) as open_page:
+        def factory():
+            page = open_page()
+            page.goto(app_server.url + "?debug=1")
+            wait_ready(page)
+            return page
 
-    def factory():
-        context = browser.new_context(viewport=TABLET)
-        context.set_default_timeout(60_000)
-        page = context.new_page()
-        guard = SyncGuard(app_server, nginx.origin)
-        guard.attach(context, page)
-        page.guard = guard
-        made.append((context, page, guard))
-        page.goto(app_server.url + "?debug=1")
-        wait_ready(page)
-        return page
-
-    yield factory
-    problems = {}
-    for context, _page, guard in made:
-        problems.update(guard.problems())
-        try:
-            context.close()
-        except Exception:
-            pass
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        for _c, _p, guard in made:
-            print("page console:", *guard.seen_console[-40:], sep="\n  ")
-    elif problems:
-        pytest.fail(f"page guard: {problems}")
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.rep_call = report
-    return report
+        yield factory
