@@ -62,7 +62,8 @@ class CareUseCases:
 
     async def _events(self, recipient: str, kinds: Sequence[str], start_at: int | None = None,
                       end_at: int | None = None) -> list[Event]:
-        """Every event (whole histories) of the entries of ``kinds`` with an event in the range."""
+        """Every event (whole histories) of the entries of ``kinds`` (empty: every kind) with an
+        event in the range."""
         found = await self.store.events_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
         ids = list(dict.fromkeys(e.entry for e in found))
         return await self.store.events_of_entries(ids) if ids else []
@@ -149,13 +150,14 @@ class CareUseCases:
         return await self._events(recipient, RECORD_KINDS, lo, hi)
 
     async def today_board(self, recipient: str, tz: _dt.tzinfo, now: int | None = None,
-                          day: _dt.date | None = None) -> Today:
-        """What is due, overdue and done on the recipient's local day."""
+                          day: _dt.date | None = None, items: list | None = None) -> Today:
+        """What is due, overdue and done on the recipient's local day (``items``: the
+        plan, when the caller has read it already)."""
         now = self.clock.now_ms() if now is None else now
         day = local_date(now, tz) if day is None else day
         lo, hi = day_bounds(day, tz)
         events = await self._record_events(recipient, lo - 2 * DAY_MS, hi + 2 * DAY_MS)
-        return today(await self.plan(recipient), events, day, tz, now)
+        return today(await self.plan(recipient) if items is None else items, events, day, tz, now)
 
     async def check_dose(self, recipient: str, item: careplan.PlanItem, tz: _dt.tzinfo, slot: str | None = None,
                          at: int | None = None) -> list[guard.Caution]:
@@ -214,16 +216,18 @@ class CareUseCases:
         events += await self._events(recipient, (_alerts.ALERT_ACK,))
         return events
 
-    async def alerts(self, recipient: str, tz: _dt.tzinfo, days: int = 7,
-                     now: int | None = None) -> list[_alerts.AlertView]:
-        """Alerts of the last ``days`` local days, open first, with who acknowledged them."""
+    async def alerts(self, recipient: str, tz: _dt.tzinfo, days: int = 7, now: int | None = None,
+                     items: list | None = None, limits: dict | None = None) -> list[_alerts.AlertView]:
+        """Alerts of the last ``days`` local days, open first, with who acknowledged them
+        (``items``, ``limits``: the plan and limits, when the caller has read them already)."""
         now = self.clock.now_ms() if now is None else now
         last = local_date(now, tz)
         first = last - _dt.timedelta(days=days - 1)
         lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
         events = await self._alert_inputs(recipient, lo, hi)
-        found = collect_alerts(events, tz, now, first, last, await self.plan(recipient),
-                               await self.limits(recipient))
+        found = collect_alerts(events, tz, now, first, last,
+                               await self.plan(recipient) if items is None else items,
+                               await self.limits(recipient) if limits is None else limits)
         return _alerts.alert_list(found, events)
 
     async def acknowledge(self, recipient: str, form: dict):
@@ -260,13 +264,14 @@ class CareUseCases:
     async def mark_looked(self, recipient: str, at: int) -> None:
         await self.settings.put(LAST_LOOKED_KEY.format(recipient=recipient), int(at))
 
-    async def since_last_looked(self, recipient: str, since: int, tz: _dt.tzinfo,
-                                now: int | None = None) -> Handoff:
-        """What others recorded since ``since``: doses, missed slots, alerts, notes."""
+    async def since_last_looked(self, recipient: str, since: int, tz: _dt.tzinfo, now: int | None = None,
+                                items: list | None = None, limits: dict | None = None) -> Handoff:
+        """What others recorded since ``since``: doses, missed slots, alerts, notes
+        (``items``, ``limits``: the plan and limits, when the caller has read them already)."""
         now = self.clock.now_ms() if now is None else now
-        events = await self.store.events_in_range(recipient, start_at=since - 15 * DAY_MS)
-        events = await self.store.events_of_entries(list(dict.fromkeys(e.entry for e in events)))
+        events = await self._events(recipient, (), start_at=since - 15 * DAY_MS)  # every kind
         events += [e for e in await self._events(recipient, (_alerts.ALERT_ACK,)) if e.at < since - 15 * DAY_MS]
-        return handoff(events, since, now, tz, await self.plan(recipient), await self.limits(recipient),
+        return handoff(events, since, now, tz, await self.plan(recipient) if items is None else items,
+                       await self.limits(recipient) if limits is None else limits,
                        leave_out_author=self.caregiver or None)
 

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..care import NeedsConfirmation
-from ..domain import alerts as _alerts
 from ..domain import careplan, logbook
 from ..domain import profile as _profile
 from ..domain.validation import FormErrors
@@ -177,10 +176,12 @@ class CareScreens:
             last = await self.log.last_looked(rid)
             care.since[rid] = last if last is not None else s.now_ms - DAY_MS
             await self.log.mark_looked(rid, s.now_ms)
-        care.handoff = await self.log.since_last_looked(rid, care.since[rid], care.tz, s.now_ms)
-        care.alerts = await self.log.alerts(rid, care.tz, now=s.now_ms)
+        items, limits = await self.log.plan(rid), await self.log.limits(rid)  # read once for all three
+        care.handoff = await self.log.since_last_looked(rid, care.since[rid], care.tz, s.now_ms,
+                                                        items=items, limits=limits)
+        care.alerts = await self.log.alerts(rid, care.tz, now=s.now_ms, items=items, limits=limits)
         care.open_alerts = sum(1 for a in care.alerts if a.open)
-        care.board = await self.log.today_board(rid, care.tz, s.now_ms)
+        care.board = await self.log.today_board(rid, care.tz, s.now_ms, items=items)
 
     # --- forms -------------------------------------------------------------
 
