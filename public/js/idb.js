@@ -167,7 +167,7 @@ class Database {
 
   // The change feed: up to `limit` events stored after position `after`,
   // oldest first, and the position of the last one -> {"events": [...], "last": n}.
-  async eventsAfter(after, limit) {
+  async eventsAfter(after, limit, device) {
     const tx = this.db.transaction(["feed", "events"], "readonly");
     const feed = tx.objectStore("feed");
     const events = tx.objectStore("events");
@@ -175,7 +175,8 @@ class Database {
     const [keys, ids] = await Promise.all([request(feed.getAllKeys(range, limit)),
                                            request(feed.getAll(range, limit))]);
     const rows = await Promise.all(ids.map((id) => request(events.get(id))));
-    return JSON.stringify({ events: rows.filter((row) => row !== undefined),
+    // `device`: only that device's events (sync pushes only what it made)
+    return JSON.stringify({ events: rows.filter((row) => row !== undefined && (device == null || row.device === device)),
                             last: keys.length ? keys[keys.length - 1] : after });
   }
 

@@ -98,9 +98,14 @@ class EventFeed(abc.ABC):
     """
 
     @abc.abstractmethod
-    async def events_after(self, cursor: int, limit: int) -> tuple[list[Event], int]:
+    async def events_after(self, cursor: int, limit: int, device: str | None = None) -> tuple[list[Event], int]:
         """Up to ``limit`` events stored after position ``cursor``, oldest first,
-        and the position of the last one returned (``cursor`` when none)."""
+        and the position of the last one returned (``cursor`` when none).
+
+        With ``device``, only events made by that device come back, and the
+        position is that of the last one *looked at* (at most ``limit``
+        positions are looked at): an empty list with a moved position means
+        "none of those was this device's; call again from there"."""
 
 
 class TransportError(RuntimeError):

@@ -42,8 +42,12 @@ async def _call(promise_factory):
 
 
 def _events(json_text: str) -> list[Event]:
+    return _records_to_events(json.loads(json_text))
+
+
+def _records_to_events(records: list) -> list[Event]:
     events = []
-    for record in json.loads(json_text):
+    for record in records:
         try:
             events.append(Event.from_record(record))
         except RecordError:
@@ -106,13 +110,21 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
 
     # --- EventFeed (sync): the "feed" store's auto-increment positions --------
 
-    async def events_after(self, cursor: int, limit: int) -> tuple[list[Event], int]:
-        """Up to ``limit`` events stored after position ``cursor`` (``ports.EventFeed``)."""
+    async def events_after(self, cursor: int, limit: int, device: str | None = None) -> tuple[list[Event], int]:
+        """Up to ``limit`` events stored after position ``cursor`` (``ports.EventFeed``).
+        With ``device``, other devices' events are left out in JS (they never
+        cross into Python)."""
         cursor, limit = max(0, int(cursor)), max(0, int(limit))
         if limit == 0:
             return [], cursor
-        answer = json.loads(await _call(lambda: self._db.eventsAfter(cursor, limit)))
-        return _events(json.dumps(answer["events"])), int(answer["last"])
+        answer = json.loads(await _call(lambda: self._db.eventsAfter(cursor, limit, device)))
+        return _records_to_events(answer["events"]), int(answer["last"])
+
+    @property
+    def handle(self) -> Any:
+        """The open database's JS helper (``public/js/idb.js``), for adapters that
+        keep their own object stores in the same database (sync's circle key)."""
+        return self._db
 
 
 class IndexedDBSettings(Settings):

@@ -70,11 +70,14 @@ class MemoryEntryStore(EntryStore):
 
     # --- EventFeed (sync): positions are insertion order, 1-based ------------
 
-    async def events_after(self, cursor: int, limit: int) -> tuple[list[Event], int]:
+    async def events_after(self, cursor: int, limit: int, device: str | None = None) -> tuple[list[Event], int]:
         """Up to ``limit`` events stored after position ``cursor`` (``ports.EventFeed``)."""
         cursor = max(0, int(cursor))
         found = list(itertools.islice(self._events.values(), cursor, cursor + max(0, int(limit))))
-        return found, cursor + len(found)
+        last = cursor + len(found)
+        if device is not None:
+            found = [e for e in found if e.device == device]
+        return found, last
 
 
 class MemorySettings(Settings):

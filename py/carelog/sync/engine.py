@@ -54,6 +54,7 @@ class SyncOptions:
     full_refresh_every: int = 16        # after this many 304s, fetch an index without If-None-Match
     read_only: bool = False             # never write (pull-only endpoint)
     max_devices: int = 500
+    store_batch_events: int = 5000      # pulled events stored in one transaction (several segments)
 
 
 @dataclass
@@ -504,7 +505,9 @@ class SyncEngine:
             self._error(f"Older entries of device {_short(device)} are only in its snapshot, which could "
                         "not be read yet; will retry.")
         folder = fmt.device_folder(self.endpoint, device)
-        applied = []
+        applied: list[int] = []
+        held: list[Event] = []   # events of segments read but not stored yet (one transaction per batch)
+        held_n: list[int] = []
         for ref in segments_to_fetch(cp, index):
             what = f"segment {ref.n} of device {_short(device)}"
             try:
@@ -514,9 +517,16 @@ class SyncEngine:
             except _Failed as failed:
                 self._error(str(failed))
                 continue
-            await self._store(events)
-            applied.append(ref.n)
-        cp = advance(cp, applied)
+            held.extend(events)
+            held_n.append(ref.n)
+            if len(held) >= self.options.store_batch_events:
+                await self._store(held)
+                applied.extend(held_n)
+                held, held_n = [], []
+        if held_n:
+            await self._store(held)
+            applied.extend(held_n)
+        cp = advance(cp, applied)  # only after the events are stored
         self.checkpoints[device] = replace(cp, etag=etag if caught_up(cp, index) else None)
         await self.repo.save_checkpoints(self.checkpoints)
 
@@ -538,8 +548,11 @@ class SyncEngine:
         if self.push.pending is not None:
             ok = await self._send_pending()
         while ok:
-            events, cursor = await self.feed.events_after(self.push.cursor, self.options.segment_events)
-            if not events:
+            # Only events this device made: the others' are in their own segments
+            # (and a pulled event never crosses into Python again).
+            events, cursor = await self.feed.events_after(self.push.cursor, self.options.segment_events,
+                                                          self.device_id)
+            if cursor <= self.push.cursor:
                 break
             batch = [e for e in events if e.id not in self.pulled_ids]
             if not batch:
@@ -708,10 +721,11 @@ async def _count_own_after(feed: EventFeed, cursor: int, device_id: str, skip: s
                            most: int = 20_000) -> int:
     count = scanned = 0
     while scanned < most:
-        events, cursor = await feed.events_after(cursor, 2000)
-        if not events:
+        events, last = await feed.events_after(cursor, 5000, device_id)
+        if last <= cursor:
             break
-        scanned += len(events)
+        scanned += last - cursor
+        cursor = last
         count += sum(1 for e in events if e.device == device_id and e.id not in skip)
     return count
 

@@ -60,7 +60,7 @@ def make_service(log: Any) -> SyncService:
 
     store = log.store
     return SyncService(log, feed=store, make_transport=lambda auth: FetchTransport(authorization=auth),
-                       keys=BrowserKeyStore(store._db), derive=WebCryptoCipher.from_passphrase,
+                       keys=BrowserKeyStore(store.handle), derive=WebCryptoCipher.from_passphrase,
                        random_bytes=random_bytes, from_key=WebCryptoCipher.from_raw_key)
 
 

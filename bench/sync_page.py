@@ -1,0 +1,192 @@
+"""Python half of bench/bench_sync.py: runs INSIDE the carelog page (Pyodide).
+
+Loaded as a module ``carelog_sync_bench`` through ``window.carelogDebug.runPython``
+(the page is opened with ``?debug=1``). It drives the app's own sync engine
+with the app's own adapters (``FetchTransport``, ``WebCryptoCipher``, the
+IndexedDB store as store and feed, IndexedDB settings), each wrapped in a thin
+timer, so a run's time can be split into network, crypto, IndexedDB and the
+rest (Python: JSON, hashing, checks). Every coroutine returns a JSON string.
+"""
+
+import json
+
+import js  # noqa: F401 - only inside Pyodide
+
+from carelog.domain.events import Event
+from carelog.domain.hlc import Stamp
+from carelog.ports import Cipher, EventFeed, SyncTransport
+from carelog.sync.engine import SyncOptions, sync_once
+from carelog.ui import sync_dom
+
+BASE_AT = 1_764_000_000_000
+KINDS = ("medication", "vital", "symptom", "note")
+
+
+def now() -> float:
+    return js.performance.now()
+
+
+def _payload(i: int, kind: str) -> dict:
+    if kind == "medication":
+        return {"name": "Metformin", "dose": "500 mg", "route": "oral", "status": "given"}
+    if kind == "vital":
+        return {"type": "pulse", "value": 60 + i % 40, "unit": "/min"}
+    if kind == "symptom":
+        return {"name": "pain", "severity": i % 10, "where": "left knee"}
+    return {"text": f"Slept well, ate half of lunch, walked to the garden ({i})."}
+
+
+class Timer:
+    def __init__(self):
+        self.spent = {}
+        self.calls = {}
+
+    def add(self, name: str, start: float) -> None:
+        self.spent[name] = self.spent.get(name, 0.0) + now() - start
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+
+class TimedTransport(SyncTransport):
+    def __init__(self, inner, timer):
+        self.inner, self.timer = inner, timer
+        self.sent = self.received = 0
+
+    async def get(self, url, etag=None):
+        t = now()
+        try:
+            resp = await self.inner.get(url, etag)
+            self.received += len(resp.body)
+            return resp
+        finally:
+            self.timer.add("network GET", t)
+
+    async def put(self, url, body, if_match=None):
+        t = now()
+        try:
+            self.sent += len(body)
+            return await self.inner.put(url, body, if_match)
+        finally:
+            self.timer.add("network PUT", t)
+
+    async def list(self, folder_url):
+        t = now()
+        try:
+            return await self.inner.list(folder_url)
+        finally:
+            self.timer.add("network list", t)
+
+
+class TimedCipher(Cipher):
+    def __init__(self, inner, timer):
+        self.inner, self.timer = inner, timer
+        self.alg, self.iv_length = inner.alg, inner.iv_length
+
+    async def encrypt(self, plaintext):
+        t = now()
+        try:
+            return await self.inner.encrypt(plaintext)
+        finally:
+            self.timer.add("AES-GCM encrypt", t)
+
+    async def decrypt(self, sealed):
+        t = now()
+        try:
+            return await self.inner.decrypt(sealed)
+        finally:
+            self.timer.add("AES-GCM decrypt", t)
+
+
+class TimedStore(EventFeed):
+    """The IndexedDB store as both EntryStore and EventFeed, timed."""
+
+    def __init__(self, inner, timer):
+        self.inner, self.timer = inner, timer
+
+    async def put_events(self, events):
+        t = now()
+        try:
+            return await self.inner.put_events(events)
+        finally:
+            self.timer.add("IndexedDB put_events", t)
+
+    async def events_after(self, cursor, limit):
+        t = now()
+        try:
+            return await self.inner.events_after(cursor, limit)
+        finally:
+            self.timer.add("IndexedDB events_after", t)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+class TimedSettings:
+    def __init__(self, inner, timer):
+        self.inner, self.timer = inner, timer
+
+    async def get(self, key, default=None):
+        t = now()
+        try:
+            return await self.inner.get(key, default)
+        finally:
+            self.timer.add("IndexedDB settings", t)
+
+    async def put(self, key, value):
+        t = now()
+        try:
+            return await self.inner.put(key, value)
+        finally:
+            self.timer.add("IndexedDB settings", t)
+
+
+def _service():
+    return sync_dom.PANEL.service
+
+
+async def fill(n: int, prefix: str) -> str:
+    """n new entries in this device's store (not timed: the caregivers made them)."""
+    log = _service().log
+    device = log.device_id
+    events = []
+    for i in range(n):
+        kind = KINDS[i % len(KINDS)]
+        at = BASE_AT + i * 60_000
+        events.append(Event.create(id=f"{prefix}-{i:06d}", recipient="r-bench", kind=kind, at=at,
+                                   payload=_payload(i, kind), author="Ann", device=device,
+                                   hlc=Stamp(at, 0, device).encode()))
+    for start in range(0, n, 10_000):
+        await log.store.put_events(events[start:start + 10_000])
+    return json.dumps({"stored": n})
+
+
+async def configure(endpoint: str, passphrase: str, create: bool) -> str:
+    t = now()
+    message = await _service().configure(endpoint, passphrase=passphrase, create=create)
+    return json.dumps({"message": message, "ms": now() - t})
+
+
+async def run(segment_events: int = 0) -> str:
+    """One sync run of the app's engine with timed adapters; the report and the split."""
+    service = _service()
+    log = service.log
+    timer = Timer()
+    cipher = await service.keys.get() if service.config.encrypted else None
+    transport = TimedTransport(service.make_transport(service.authorization), timer)
+    options = SyncOptions(segment_events=segment_events) if segment_events else None
+    store = TimedStore(log.store, timer)
+    t = now()
+    report = await sync_once(endpoint=service.config.endpoint, device_id=log.device_id, store=store,
+                             feed=store, transport=transport, settings=TimedSettings(log.settings, timer),
+                             cipher=None if cipher is None else TimedCipher(cipher, timer), options=options,
+                             circle_id=service.config.circle)
+    total = now() - t
+    return json.dumps({"ms": total, "pulled": report.pulled, "pushed": report.pushed, "errors": report.errors,
+                       "unexpected": report.unexpected, "files_read": report.files_read,
+                       "files_written": report.files_written, "requests": transport.inner.requests,
+                       "sent": transport.sent, "received": transport.received,
+                       "split": timer.spent, "calls": timer.calls})
+
+
+async def count() -> str:
+    events, _ = await _service().log.store.events_after(0, 10_000_000)
+    return json.dumps({"events": len(events), "ids": len({e.id for e in events})})
