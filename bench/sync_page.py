@@ -109,10 +109,10 @@ class TimedStore(EventFeed):
         finally:
             self.timer.add("IndexedDB put_events", t)
 
-    async def events_after(self, cursor, limit):
+    async def events_after(self, cursor, limit, device=None):
         t = now()
         try:
-            return await self.inner.events_after(cursor, limit)
+            return await self.inner.events_after(cursor, limit, device)
         finally:
             self.timer.add("IndexedDB events_after", t)
 

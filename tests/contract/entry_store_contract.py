@@ -135,11 +135,35 @@ async def check_event_feed_in_insertion_order(make_store):
     assert [e.id for e in newer] == ["e000099"] and after > last
 
 
+async def check_event_feed_of_one_device(make_store):
+    """``events_after(..., device)``: only that device's events, and the position
+    of the last one looked at (so a caller can skip the others' events)."""
+    store = await make_store()
+    if not hasattr(store, "events_after"):
+        return
+    from dataclasses import replace  # noqa: PLC0415
+
+    mine = [_event(n) for n in (1, 2)]
+    theirs = [replace(_event(n), device="dev-2", hlc=f"{1_700_000_000_000 + n:013d}-000000-dev-2")
+              for n in (3, 4, 5)]
+    await store.put_events([mine[0], *theirs, mine[1]])
+    everything, end = await store.events_after(0, 100)
+    first, cursor = await store.events_after(0, 3, "dev-1")
+    assert [e.id for e in first] == ["e000001"] and 0 < cursor < end
+    _, p1 = await store.events_after(0, 1)
+    skipped, cursor2 = await store.events_after(p1, 2, "dev-1")
+    assert skipped == [] and cursor2 > p1  # looked at two of dev-2's: none returned, position moved
+    rest, last = await store.events_after(cursor, 100, "dev-1")
+    assert [e.id for e in rest] == ["e000002"] and last == end
+    assert [e.id for e in (await store.events_after(0, 100, "dev-2"))[0]] == ["e000003", "e000004", "e000005"]
+    assert await store.events_after(end, 100, "dev-1") == ([], end)
+
+
 CHECKS = [
     check_empty_store, check_round_trip_exact, check_batch_counts_new_and_ignores_duplicates,
     check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
     check_entries_history, check_events_of_kind, check_latest_hlc, check_bulk_batch,
-    check_event_feed_in_insertion_order,
+    check_event_feed_in_insertion_order, check_event_feed_of_one_device,
 ]
 
 

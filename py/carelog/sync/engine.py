@@ -70,6 +70,7 @@ class SyncReport:
     read_only: bool = False    # the endpoint refused writes
     snapshot_written: bool = False
     skipped: bool = False      # another run for this device and endpoint was still going
+    resent: int = 0            # own segments sent again because the endpoint had lost them
     newest_stamp: str | None = None  # greatest clock stamp pulled: the app moves its clock past it
     errors: list = field(default_factory=list)
     unexpected: str | None = None  # a bug, not an endpoint problem (tests assert it stays None)
@@ -545,6 +546,8 @@ class SyncEngine:
                 return False
             await self._save_push(self.adopted)
         ok = True
+        if self.push.unverified:
+            await self._verify_sent()
         if self.push.pending is not None:
             ok = await self._send_pending()
         while ok:
@@ -580,11 +583,71 @@ class SyncEngine:
         except _Failed as failed:
             self._error(str(failed))
             return False
+        await self.repo.save_sent(pending.ref.n, pending.body_b64)  # until seen there (a 2xx is not proof)
         await self._save_push(self.push.with_(segments=self.push.segments + (pending.ref,), pending=None,
-                                              cursor=max(self.push.cursor, pending.cursor), index_dirty=True))
+                                              cursor=max(self.push.cursor, pending.cursor), index_dirty=True,
+                                              unverified=self.push.unverified + (pending.ref.n,)))
         self.report.pushed += pending.ref.count
         self.report.files_written += 1
         return True
+
+    async def _verify_sent(self) -> None:
+        """Check that segments an earlier run sent (2xx) are really on the endpoint;
+        send again, as the same bytes under the same name, any that are not.
+
+        A host may acknowledge a PUT and lose the file (a proxy, a full disk, a
+        restored backup). One folder listing checks them all; without a
+        listing each is read back and compared by sha256. A stale listing only
+        causes a harmless re-send of identical bytes. A segment stays
+        unverified (its bytes kept here) until it is seen.
+        """
+        folder = fmt.device_folder(self.endpoint, self.device_id)
+        refs = {s.n: s for s in self.push.segments}
+        todo = [n for n in self.push.unverified if n in refs]
+        for n in self.push.unverified:
+            if n not in refs:  # below the base now: covered by this device's snapshot
+                await self.repo.save_sent(n, None)
+        try:
+            names = await self.transport.list(folder)
+        except (TransportError, SyncFormatError):
+            return  # try next run
+        seen: set[int] = set()
+        missing: list[int] = []
+        for n in todo:
+            name = fmt.segment_name(n)
+            if names is not None:
+                if name in names:
+                    seen.add(n)
+                else:
+                    missing.append(n)
+                continue
+            try:
+                resp = await _get(self.transport, folder + name, None, f"segment {n} of this device")
+            except _Failed:
+                continue  # unknown: check next run
+            if resp.status == 200 and fmt.sha256_hex(bytes(resp.body)) == refs[n].sha256:
+                seen.add(n)
+            elif resp.status == 404:
+                missing.append(n)
+        for n in missing:
+            body = await self.repo.load_sent(n)
+            if body is None:
+                seen.add(n)  # its bytes are gone here too: nothing to re-send
+                self._error(f"Segment {n} of this device is missing on the sync server and cannot be re-sent.")
+                continue
+            try:
+                await _put(self.transport, folder + fmt.segment_name(n), base64.b64decode(body), None,
+                           f"segment {n} of this device")
+            except _Failed as failed:
+                self._error(str(failed))
+                continue
+            self.report.files_written += 1
+            self.report.resent += 1
+        for n in seen:
+            await self.repo.save_sent(n, None)
+        if seen or len(todo) != len(self.push.unverified):
+            await self._save_push(self.push.with_(unverified=tuple(n for n in self.push.unverified
+                                                                   if n not in seen and n in refs)))
 
     def _own_index(self) -> Index:
         return Index(device=self.device_id, base=self.push.base, segments=self.push.segments,

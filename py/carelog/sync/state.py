@@ -9,7 +9,9 @@ the app at another endpoint starts afresh there (and pushes everything).
 - ``checkpoints``: per device, a ``plan.Checkpoint``;
 - ``push``: this device's own files: cursor into the event feed, segments
   written, the segment being written (its exact bytes, so a retry re-sends
-  the same file), the snapshot, whether the index must be rewritten;
+  the same file), the snapshot, whether the index must be rewritten, and
+  the segments written but not yet seen on the endpoint (``unverified``);
+- ``sent:<n>``: the bytes of such a segment, until it is seen there;
 - ``registry``: the last ``devices.json`` seen and its ETag.
 
     >>> import asyncio
@@ -66,6 +68,7 @@ class PushState:
     index_dirty: bool = False
     index_etag: str | None = None
     peers: tuple[str, ...] = ()
+    unverified: tuple[int, ...] = ()  # segments written (2xx) but not yet seen on the endpoint
 
     @property
     def last(self) -> int:
@@ -79,6 +82,7 @@ class PushState:
                          if self.snapshot else None),
             "next_snap": self.next_snap, "pending": self.pending.to_dict() if self.pending else None,
             "index_dirty": self.index_dirty, "index_etag": self.index_etag, "peers": list(self.peers),
+            "unverified": list(self.unverified),
         }
 
     @classmethod
@@ -120,9 +124,12 @@ class PushState:
         peers = value.get("peers", [])
         if not isinstance(peers, list) or not all(is_valid_id(p) for p in peers):
             raise ValueError("bad peers")
+        listed = {s.n for s in segments}
+        unverified = tuple(n for n in (_nat(n) for n in value.get("unverified") or []) if n in listed)
         return cls(cursor=_nat(value.get("cursor")), base=base, segments=tuple(segments), snapshot=snapshot,
                    next_snap=max(1, _nat(value.get("next_snap"))), pending=pending,
-                   index_dirty=value["index_dirty"], index_etag=etag, peers=tuple(peers))
+                   index_dirty=value["index_dirty"], index_etag=etag, peers=tuple(peers),
+                   unverified=unverified)
 
     def with_(self, **changes) -> "PushState":
         """A copy with some fields changed."""
@@ -180,6 +187,15 @@ class SyncStateRepo:
 
     async def save_push(self, push: PushState) -> None:
         await self._put("push", push.to_dict())
+
+    async def save_sent(self, n: int, body_b64: str | None) -> None:
+        """The bytes of own segment ``n`` while it is not yet seen on the endpoint
+        (``None`` forgets them)."""
+        await self._put(f"sent:{n}", body_b64)
+
+    async def load_sent(self, n: int) -> str | None:
+        value = await self._get(f"sent:{n}")
+        return value if isinstance(value, str) else None
 
     async def load_registry(self) -> tuple[str | None, list[str]]:
         value = await self._get("registry")
