@@ -92,7 +92,9 @@ class Database {
     for (const record of records) {
       const req = store.add(record);
       // a new event gets the next feed position in the same transaction (sync's change feed)
-      req.onsuccess = () => { added += 1; feed.add(record.id); };
+      // (value [id, device]: a reader of one device's events skips the others' without a lookup;
+      // positions written by the version 3 upgrade hold the id alone)
+      req.onsuccess = () => { added += 1; feed.add([record.id, record.device]); };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: events are immutable, keep the first
@@ -174,8 +176,10 @@ class Database {
     const range = IDBKeyRange.lowerBound(after, true);
     const [keys, ids] = await Promise.all([request(feed.getAllKeys(range, limit)),
                                            request(feed.getAll(range, limit))]);
-    const rows = await Promise.all(ids.map((id) => request(events.get(id))));
     // `device`: only that device's events (sync pushes only what it made)
+    const wanted = ids.filter((v) => device == null || typeof v === "string" || v[1] === device)
+      .map((v) => (typeof v === "string" ? v : v[0]));
+    const rows = await Promise.all(wanted.map((id) => request(events.get(id))));
     return JSON.stringify({ events: rows.filter((row) => row !== undefined && (device == null || row.device === device)),
                             last: keys.length ? keys[keys.length - 1] : after });
   }

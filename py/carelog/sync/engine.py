@@ -88,7 +88,12 @@ class SyncError(RuntimeError):
 
 
 class _Failed(Exception):
-    """One file or request failed; the run goes on."""
+    """One file or request failed; the run goes on. ``refused``: a write got no
+    answer at all, and not because of a timeout (a CORS refusal looks so)."""
+
+    def __init__(self, message: str, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused
 
 
 class _Stop(Exception):
@@ -131,9 +136,9 @@ async def _put(transport: SyncTransport, url: str, body: bytes, if_match: str | 
     """PUT; written and 412 come back, 405/501 raise ``_ReadOnly``, anything else ``_Failed``."""
     try:
         resp = await transport.put(url, body, if_match)
-    except TransportError:
+    except TransportError as error:
         raise _Failed(f"No answer from the sync server while sending {what} (offline or timed out); "
-                      "will retry.") from None
+                      "will retry.", refused="time" not in str(error).lower()) from None
     status = getattr(resp, "status", None)
     if status in WRITTEN or status == 412 or (status == 404 and if_match is not None):
         return resp  # 412 (S3: 404 when the file is gone) = the If-Match precondition failed
@@ -296,12 +301,21 @@ class SyncEngine:
         self.registry: list[str] | None = None  # devices.json as now on the endpoint, if known
         self.registry_etag: str | None = None
         self.listing = False
+        self.write_refused = False
         await self._pull()
         self.report.devices = len(self.devices)
         if self.options.read_only:
             return
         try:
-            if await self._push():
+            ok = await self._push()
+            if not ok and self.write_refused and await self._answers_reads():
+                self.write_refused = False
+                ok = await self._push()  # once more: a passing fault goes through now
+                if not ok and self.write_refused:
+                    self.report.errors = [e for e in self.report.errors
+                                          if not e.startswith("No answer from the sync server while sending")]
+                    raise _ReadOnly()
+            if ok:
                 await self._register()
                 if not self.report.errors:
                     await self._maybe_snapshot()
@@ -310,6 +324,22 @@ class SyncEngine:
             self.report.errors.append("The sync address does not accept changes (read-only): entries "
                                       "made here stay on this device until a writable address is set.")
         self.report.devices = len(self.devices)
+
+    async def _answers_reads(self) -> bool:
+        """A write was refused without an answer (not a timeout): does the host
+        still answer a read?
+
+        A static host on another origin usually refuses a PUT at the CORS
+        preflight, which ``fetch`` reports as no answer, like a dropped
+        connection. When a read then works and the write is refused again,
+        the address reads but does not write (reported as read-only)."""
+        if self.report.files_written:
+            return False
+        try:
+            resp = await self.transport.get(self.endpoint + "circle.json")
+        except TransportError:
+            return False
+        return getattr(resp, "status", None) == 200
 
     def _error(self, message: str) -> None:
         self.report.errors.append(message)
@@ -581,6 +611,7 @@ class SyncEngine:
             await _put(self.transport, url, base64.b64decode(pending.body_b64), None,
                        f"segment {pending.ref.n} of this device")
         except _Failed as failed:
+            self.write_refused = failed.refused
             self._error(str(failed))
             return False
         await self.repo.save_sent(pending.ref.n, pending.body_b64)  # until seen there (a 2xx is not proof)
