@@ -2,7 +2,10 @@
 end-to-end encryption checked on the files nginx stores.
 
 - Faults: 500, 503, connection reset (the request never reaches nginx), a
-  lost answer (nginx did it, the connection drops before the answer), and
+  lost answer (nginx did it, the connection drops before the answer),
+  timeouts (a request never answered, or answered after nginx did it but
+  too late: the transport's timeout is cut to 1.5 s here), stale listings
+  (the first JSON autoindex of a folder served again after new files exist), and
   truncated bodies, garbage bytes and valid JSON of the wrong shape (nginx's
   real answer with another body), at random, while two devices record and sync.
   Afterwards, with faults off, every entry any device showed as saved is on
@@ -15,16 +18,26 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 
 import pytest
 
-from ..browser.helpers import setup_person, timeline_summaries, wait_ready, wait_screen
+from ..browser.helpers import run_python, setup_person, timeline_summaries, wait_ready, wait_screen
 from .devices import RECIPIENT, add_note, set_up_sync, state, sync, sync_until_clean, welcome
 
 pytestmark = [pytest.mark.sync, pytest.mark.browser]
 
-FAULTS = ("500", "503", "reset", "lost_answer", "truncated", "garbage", "wrong_shape")
+FAULTS = ("500", "503", "reset", "lost_answer", "truncated", "garbage", "wrong_shape", "timeout",
+          "timeout_after_write", "stale_listing")
+TIMEOUT_MS = 1500  # the transport's timeout in these tests (the app's is 20 s)
+
+SHORT_TIMEOUT = f"""
+from carelog.ui import sync_dom
+from carelog.adapters.browser_sync import FetchTransport
+sync_dom.PANEL.service.make_transport = lambda auth: FetchTransport(authorization=auth, timeout_ms={TIMEOUT_MS})
+'ok'
+"""
 
 
 class FaultInjector:
@@ -37,14 +50,34 @@ class FaultInjector:
                      "cache-control": "no-cache"}
         self.on = True
         self.injected: dict[str, int] = {}
+        self.listings: dict[str, bytes] = {}   # the first listing of each folder
+        self.hanging: list = []                # routes never answered (timeouts)
 
     def __call__(self, route, request) -> None:
+        listing = request.method == "GET" and request.url.endswith("/")
+        if listing and request.url not in self.listings:
+            response = route.fetch()  # the first listing of a folder: kept, served again later as stale
+            self.listings[request.url] = response.body()
+            route.fulfill(response=response)
+            return
         if not self.on or request.method == "OPTIONS" or self.rng.random() >= self.rate:
             route.continue_()
             return
         fault = self.rng.choice(FAULTS)
+        if listing and fault != "timeout":
+            fault = "stale_listing"
+        elif fault == "stale_listing":
+            fault = "timeout"
         self.injected[fault] = self.injected.get(fault, 0) + 1
-        if fault in ("500", "503"):
+        if fault == "timeout":  # never answered: the transport gives up after its timeout
+            self.hanging.append(route)
+        elif fault == "timeout_after_write":  # nginx did it (a PUT is stored); the answer comes too late
+            route.fetch()
+            self.hanging.append(route)
+        elif fault == "stale_listing":  # an old autoindex JSON, though newer files exist
+            route.fulfill(status=200, headers={**self.cors, "content-type": "application/json"},
+                          body=self.listings[request.url])
+        elif fault in ("500", "503"):
             route.fulfill(status=int(fault), headers=self.cors, body="<html>server error</html>")
         elif fault == "reset":
             route.abort("connectionreset")
@@ -90,12 +123,13 @@ def test_faults_lose_nothing(nginx, make_device, app_server):
 
     injectors = []
     for page in (a, b):
+        run_python(page, SHORT_TIMEOUT)
         injector = FaultInjector(random.Random(rng.random()), app_server.origin, rate=0.5)
         page.route(nginx.origin + "/**", injector)
         injectors.append(injector)
 
     saved = []
-    for round_ in range(8):
+    for round_ in range(int(os.environ.get("CARELOG_FAULT_ROUNDS", "8"))):  # soak: more
         for name, page in (("A", a), ("B", b)):
             text = f"{name} note {round_}"
             add_note(page, text)  # the toast said "Saved"
@@ -104,7 +138,7 @@ def test_faults_lose_nothing(nginx, make_device, app_server):
                 report = sync(page)
                 assert report is None or report["unexpected"] is None, report
     total = sum(i.total for i in injectors)
-    assert total >= 50, [i.injected for i in injectors]
+    assert total >= 80, [i.injected for i in injectors]
     assert set().union(*[i.injected for i in injectors]) == set(FAULTS)
 
     for injector in injectors:
