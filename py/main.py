@@ -64,6 +64,16 @@ async def _mount_sync(log, invite: str) -> None:
         js.console.warn(f"carelog: sync is not available: {type(error).__name__}: {error}")
 
 
+def _mount_safety(controller, app) -> None:
+    """Storage health and backups (carelog.ui.safety_dom); the log works without them."""
+    try:
+        from carelog.ui.safety_dom import mount_safety
+
+        mount_safety(controller, app, js.document, js.window)
+    except Exception as error:
+        js.console.warn(f"carelog: backups are not available: {type(error).__name__}: {error}")
+
+
 async def main() -> None:
     boot = js.carelogBoot
     try:
@@ -76,6 +86,7 @@ async def main() -> None:
     controller = Controller(log, build=str(boot.build))
     await _storage_info(controller.state)
     app = DomApp(controller, js.document, js.window)
+    _mount_safety(controller, app)
     await app.start()
     await _mount_sync(log, invite)
     _install_debug_hook()

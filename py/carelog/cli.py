@@ -11,8 +11,10 @@ its EHR::
         --recipient "Mary" --format fhir --out mary.json
     python3 -m carelog ./circle-copy/ --format csv --out exports/
     python3 -m carelog backup.json --list
+    python3 -m carelog carelog-2026-11-23-2301.carelog-backup.json --passphrase-file key.txt --list
 
-An encrypted circle needs its passphrase (``--passphrase``, ``--passphrase-file``
+An encrypted circle or an encrypted backup file (made in the app's "Storage and
+backups" screen) needs its passphrase (``--passphrase``, ``--passphrase-file``
 or the ``CARELOG_PASSPHRASE`` environment variable) and the ``cryptography``
 package for AES-GCM (the standard library has no AES). A run that could not
 read every file of the circle writes nothing and exits 1, unless
@@ -38,6 +40,7 @@ from typing import Sequence
 
 from .adapters.memory import MemoryEntryStore, MemorySettings
 from .domain.events import Event, RecordError
+from .interop import backup as backup_file
 from .interop.common import recipient_names, recipients
 from .interop.csv_export import csv_files
 from .interop.fhir_export import ExportError, export_bundle
@@ -224,13 +227,32 @@ async def _read_circle(endpoint: str, transport: SyncTransport, passphrase: str 
     return events
 
 
-def read_backup(body: bytes, warn) -> list[Event]:
-    """Events from a backup or JSON export: a list of event records, ``{"events": [...]}``,
-    or a segment / snapshot file of a circle that is not encrypted."""
+async def _derive_backup_key(passphrase: str, salt: bytes, iterations: int) -> Cipher:
+    return AesGcmCipher.from_passphrase(passphrase, salt, iterations)
+
+
+def read_encrypted_backup(body: bytes, passphrase: str | None) -> list[Event]:
+    """Events from the app's encrypted backup file (``interop.backup``)."""
+    if not passphrase:
+        raise CliError("This backup is encrypted: give its passphrase with --passphrase, --passphrase-file "
+                       f"or {PASS_ENV}.")
+    try:
+        contents = asyncio.run(backup_file.open_backup(body, passphrase, derive=_derive_backup_key))
+    except backup_file.BackupError as error:
+        raise CliError(str(error)) from None
+    return contents.events
+
+
+def read_backup(body: bytes, warn, passphrase: str | None = None) -> list[Event]:
+    """Events from a backup or JSON export: the app's encrypted backup file (needs
+    ``passphrase``), a list of event records, ``{"events": [...]}``, or a segment /
+    snapshot file of a circle that is not encrypted."""
     try:
         value = json.loads(body.decode("utf-8-sig"), parse_constant=_refuse)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise CliError("The file is not a carelog backup: it is not JSON.") from None
+    if isinstance(value, dict) and value.get("format") == backup_file.FORMAT:
+        return read_encrypted_backup(body, passphrase)
     if isinstance(value, dict) and "ct" in value and "iv" in value:
         raise CliError("This file is encrypted; read the circle from its sync folder with its passphrase instead.")
     if isinstance(value, dict) and isinstance(value.get("v"), int) and value["v"] > fmt.FORMAT_VERSION:
@@ -272,7 +294,7 @@ def read_source(source: str, passphrase: str | None, allow_partial: bool, warn) 
             body = path.read_bytes()
         except OSError as error:
             raise CliError(f"{source} could not be read: {error.strerror or error}.") from None
-        return read_backup(body, warn)
+        return read_backup(body, warn, passphrase)
     raise CliError(f"{source} was not found (give a sync folder URL, a folder, or a backup file).")
 
 

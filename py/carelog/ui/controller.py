@@ -28,6 +28,7 @@ from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
 from .care_controller import CareScreens
 from .describe import describe_payload
+from .safety_controller import SafetyScreens
 from .state import State, Toast
 
 FULL_MESSAGE = ("The tablet's storage is full, so this was NOT saved. What you typed is still here. "
@@ -43,6 +44,7 @@ class Controller:
         self.state = State(build=build)
         self._undo: Callable[[], Awaitable[Any]] | None = None  # what "Undo" does now
         self.care = CareScreens(self)  # daily care: today, plan, profile, alerts...
+        self.safety = SafetyScreens(self)  # storage health and backups (#/storage)
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -63,6 +65,8 @@ class Controller:
         parts = [p for p in s.route.lstrip("#").split("/") if p]
         if not s.caregiver:
             s.screen = "welcome"
+            return
+        if await self.safety.navigate(parts):  # reachable before the first person: restore a backup
             return
         if parts[:2] == ["recipients", "new"] or not s.recipients:
             s.screen = "add_recipient"
@@ -186,7 +190,7 @@ class Controller:
                 await self.log.resolve(s.entry.id, data.get("id", ""))
                 s.toast = Toast("Version kept.")
                 await self.navigate(f"#/entry/{s.entry.id}")
-            else:
+            elif not await self.safety.action(name, data):
                 await self.care.action(name, data)
         except StorageFull:
             s.toast = Toast(FULL_MESSAGE, tone="error")

@@ -102,7 +102,7 @@ def _problem(state: State) -> Markup | None:
 
 
 def _form(name: str, title: str, state: State, *fields, submit: str = "Save",
-          cancel_route: str = "#/") -> Markup:
+          cancel_route: str = "#/", after: Markup | None = None) -> Markup:
     return fragment(
         h("h1", {"tabindex": "-1"}, title),
         _problem(state),
@@ -110,7 +110,8 @@ def _form(name: str, title: str, state: State, *fields, submit: str = "Save",
           *fields,
           h("div", {"class": "actions"},
             h("button", {"type": "submit", "class": "primary big"}, submit),
-            h("a", {"href": cancel_route, "class": "button secondary big"}, "Cancel"))))
+            h("a", {"href": cancel_route, "class": "button secondary big"}, "Cancel"))),
+        after)
 
 
 # --- screens ---------------------------------------------------------------
@@ -133,7 +134,9 @@ def add_recipient(state: State) -> Markup:
     return _form("recipient", "Who do you care for?", state,
                  text_input(state, "name", "Their name", required=True, autocomplete="off"),
                  text_input(state, "birth_date", "Date of birth (optional)", kind="date"),
-                 submit="Add", cancel_route="#/recipients" if state.recipients else "#/")
+                 submit="Add", cancel_route="#/recipients" if state.recipients else "#/",
+                 after=None if state.recipients else h(
+                     "a", {"href": "#/storage", "class": "button secondary big"}, "Restore from a backup"))
 
 
 def recipients_screen(state: State) -> Markup:
@@ -334,7 +337,8 @@ def settings_screen(state: State) -> Markup:
         h("section", {"aria-labelledby": "storage-title", "class": "storage-panel"},
           h("h2", {"id": "storage-title"}, "Storage on this device"),
           h("p", {"data-storage": "persisted" if storage.persisted else "not-persisted"}, kept),
-          h("p", None, used) if used else None),
+          h("p", None, used) if used else None,
+          h("a", {"href": "#/storage", "class": "button secondary big"}, "Storage and backups")),
         h("section", {"aria-labelledby": "people-title"},
           h("h2", {"id": "people-title"}, "People"),
           h("a", {"href": "#/recipients", "class": "button secondary big"}, "Choose a person"),
@@ -354,6 +358,9 @@ from . import care_views  # noqa: E402 - daily-care screens (they use the helper
 
 SCREENS.update(care_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
+from . import safety_views  # noqa: E402 - storage health and backups
+SCREENS.update(safety_views.SCREENS)
+FORM_SCREENS = FORM_SCREENS | safety_views.FORM_SCREENS
 
 
 def header(state: State) -> Markup:
