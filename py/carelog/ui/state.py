@@ -8,6 +8,7 @@ from typing import Any
 from ..domain.events import Event
 from ..domain.fold import Entry
 from .care_state import CareState
+from .report_state import ReportState
 
 
 @dataclass
@@ -55,6 +56,7 @@ class State:
     offset_minutes: int = 0
     offsets: dict[int, int] = field(default_factory=dict)
     care: CareState = field(default_factory=CareState)
+    report: ReportState = field(default_factory=ReportState)
 
     def offset_at(self, ms: int) -> int:
         """The local offset at an instant (falls back to now's offset)."""

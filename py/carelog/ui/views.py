@@ -355,6 +355,10 @@ from . import care_views  # noqa: E402 - daily-care screens (they use the helper
 SCREENS.update(care_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
 
+from . import report_views  # noqa: E402 - charts, visit report, export/import, handoff share
+
+SCREENS.update(report_views.SCREENS)
+
 
 def header(state: State) -> Markup:
     """The top bar: home, who, settings."""
