@@ -41,7 +41,9 @@ def _is_pure(rel: str) -> bool:
         return not Path(rel).name.startswith("engine")
     return rel in {"carelog/services.py", "carelog/ports.py", "carelog/ui/views.py", "carelog/ui/markup.py",
                    "carelog/ui/controller.py", "carelog/ui/describe.py", "carelog/ui/state.py",
-                   "carelog/ui/safety_controller.py", "carelog/ui/safety_views.py", "carelog/ui/safety_state.py"}
+                   "carelog/ui/safety_controller.py", "carelog/ui/safety_views.py", "carelog/ui/safety_state.py",
+                   "carelog/ui/chart_views.py", "carelog/ui/report_views.py", "carelog/ui/report_controller.py",
+                   "carelog/ui/report_state.py", "carelog/ui/report_text.py"}
 
 
 def _imports(tree: ast.AST, module_level_only: bool):
@@ -110,7 +112,7 @@ def test_only_browser_glue_imports_browser_modules_at_module_level():
 
 def test_browser_glue_in_the_package_imports_js_lazily():
     """adapters/browser.py and ui/dom.py must still import under CPython."""
-    for rel in ("carelog/adapters/browser.py", "carelog/ui/dom.py"):
+    for rel in ("carelog/adapters/browser.py", "carelog/ui/dom.py", "carelog/ui/report_dom.py"):
         path = PY / rel
         module_level = {name for _, name in _imports(_tree(path), module_level_only=True)}
         assert not module_level & BROWSER_NAMES, rel

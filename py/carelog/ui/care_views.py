@@ -66,6 +66,8 @@ def home_panel(state: State) -> Markup:
         ("#/profile", "Profile", "For a paramedic", "profile"),
         ("#/daily", "Daily living", "Meals, drinks, sleep, mood…", "daily"),
         ("#/appointments", "Appointments", "Upcoming and past", "appointments"),
+        ("#/charts", "Charts", "Vital signs over time", "charts"),
+        ("#/export", "Reports and sharing", "Visit report, export, handoff", "export"),
     ]
     return fragment(
         h("nav", {"aria-label": "Daily care", "class": "care-buttons"},

@@ -27,6 +27,7 @@ from ..domain.validation import FormErrors
 from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
 from .care_controller import CareScreens
+from .report_controller import ReportScreens
 from .describe import describe_payload
 from .safety_controller import SafetyScreens
 from .state import State, Toast
@@ -45,6 +46,7 @@ class Controller:
         self._undo: Callable[[], Awaitable[Any]] | None = None  # what "Undo" does now
         self.care = CareScreens(self)  # daily care: today, plan, profile, alerts...
         self.safety = SafetyScreens(self)  # storage health and backups (#/storage)
+        self.reports = ReportScreens(self)  # charts, visit report, export/import, handoff share
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -84,7 +86,7 @@ class Controller:
         if parts[:1] == ["entry"] and len(parts) >= 2:
             await self._show_entry(parts[1], history=parts[2:3] == ["history"])
             return
-        if await self.care.navigate(parts):
+        if await self.care.navigate(parts) or await self.reports.navigate(parts):
             return
         s.screen, s.route = "home", "#/"
         await self._load_timeline()
@@ -133,7 +135,7 @@ class Controller:
             s.toast = Toast(f"Added {entry.payload['name']}.")
             await self.navigate("#/")
             return
-        if await self.care.submit(form, values):
+        if await self.care.submit(form, values) or await self.reports.submit(form, values):
             return
         self._convert_time(values)
         if form.startswith("log:"):
@@ -190,7 +192,8 @@ class Controller:
                 await self.log.resolve(s.entry.id, data.get("id", ""))
                 s.toast = Toast("Version kept.")
                 await self.navigate(f"#/entry/{s.entry.id}")
-            elif not await self.safety.action(name, data):
+            elif (not await self.safety.action(name, data)
+                  and not await self.reports.action(name, data)):
                 await self.care.action(name, data)
         except StorageFull:
             s.toast = Toast(FULL_MESSAGE, tone="error")

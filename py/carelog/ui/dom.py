@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from . import views
+from . import report_dom, views
 from .controller import Controller
 from .state import Toast
 
@@ -117,6 +117,8 @@ class DomApp:
         event.preventDefault()
         action = str(target.dataset.action)
         data = {"id": str(getattr(target.dataset, "id", None) or "")}  # undefined: AttributeError
+        if report_dom.handle_click(self, action, data):  # print, downloads, import file, share
+            return
         if action == "reload":
             self.window.location.reload()
             return

@@ -20,7 +20,7 @@ TAGS = frozenset("""
 a abbr article aside b button caption dd details dialog div dl dt em fieldset figure footer
 form h1 h2 h3 h4 header input label legend li main nav ol optgroup option output p progress
 section select small span strong summary table tbody td textarea th thead time tr ul svg path
-polyline line rect circle g text title desc meter
+polyline line rect circle g text title desc meter figcaption pre
 """.split())
 VOID_TAGS = frozenset({"input"})
 _ATTR_NAME = re.compile(r"(?:[a-z][a-z0-9]*(?:-[a-z0-9]+)*|viewBox|preserveAspectRatio)")

@@ -9,6 +9,7 @@ from ..domain.events import Event
 from ..domain.fold import Entry
 from .care_state import CareState
 from .safety_state import SafetyState
+from .report_state import ReportState
 
 
 @dataclass
@@ -57,6 +58,7 @@ class State:
     offsets: dict[int, int] = field(default_factory=dict)
     care: CareState = field(default_factory=CareState)
     safety: SafetyState = field(default_factory=SafetyState)
+    report: ReportState = field(default_factory=ReportState)
 
     def offset_at(self, ms: int) -> int:
         """The local offset at an instant (falls back to now's offset)."""

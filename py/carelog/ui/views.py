@@ -362,6 +362,10 @@ from . import safety_views  # noqa: E402 - storage health and backups
 SCREENS.update(safety_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | safety_views.FORM_SCREENS
 
+from . import report_views  # noqa: E402 - charts, visit report, export/import, handoff share
+
+SCREENS.update(report_views.SCREENS)
+
 
 def header(state: State) -> Markup:
     """The top bar: home, who, settings."""

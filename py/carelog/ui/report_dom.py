@@ -1,0 +1,131 @@
+"""Browser glue for the report screens: print, file downloads, the file picker,
+and sharing the handoff (Web Share API, else the clipboard).
+
+``DomApp._on_click`` hands every ``data-action`` here first; ``handle_click``
+returns True when it took the click. Print and share run inside the click
+(browsers allow them only during a user gesture); downloads and the import
+preview run as one user action through ``DomApp._run``.
+
+    if report_dom.handle_click(app, action, data):
+        return
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import Toast
+
+ACTIONS = frozenset({"print", "download", "import-preview", "share-handoff"})
+COPIED = "Copied the handoff summary. Paste it into a message or a notes app."
+SHARED = "Handoff summary shared."
+NOT_COPIED = ("This browser did not allow copying. Select the summary in the box and copy it "
+              "(long press, then Copy).")
+
+
+def handle_click(app: Any, action: str, data: dict) -> bool:
+    """Take the click if it is one of ours (see the module)."""
+    if action not in ACTIONS:
+        return False
+    if action == "print":
+        app.window.print()
+    elif action == "download":
+        app._spawn(app._run(lambda: _download(app, data.get("id", "")), keep_toast=False))
+    elif action == "import-preview":
+        app._spawn(app._run(lambda: _preview(app), keep_toast=False))
+    else:
+        _share(app)
+    return True
+
+
+def _js_options(values: dict) -> Any:
+    import js  # noqa: PLC0415 - browser only
+    from pyodide.ffi import to_js  # noqa: PLC0415 - browser only
+
+    return to_js(values, dict_converter=js.Object.fromEntries)
+
+
+async def _download(app: Any, what: str) -> None:
+    """Make the file in Python, then save it through a Blob and an ``<a download>`` (no network)."""
+    import js  # noqa: PLC0415 - browser only
+    from pyodide.ffi import create_once_callable, to_js  # noqa: PLC0415 - browser only
+
+    state = app.controller.state
+    made = await app.controller.reports.export_file(what)
+    if made is None:
+        state.toast = Toast("Nothing of this kind is recorded yet, so there is no file.", tone="warn")
+        return
+    name, mime, body = made
+    data = js.Uint8Array.new(len(body))
+    data.assign(body)
+    blob = js.Blob.new(to_js([data]), _js_options({"type": mime}))
+    url = js.URL.createObjectURL(blob)
+    link = app.document.createElement("a")
+    link.href = url
+    link.download = name
+    link.hidden = True
+    app.document.body.appendChild(link)
+    link.click()
+    link.remove()
+    js.setTimeout(create_once_callable(lambda: js.URL.revokeObjectURL(url)), 60_000)
+    state.toast = Toast(f"Saved to downloads: {name}")
+
+
+async def _preview(app: Any) -> None:
+    """Read the chosen file and show the import preview (or say why not)."""
+    picker = app.document.getElementById("f-import-file")
+    files = getattr(picker, "files", None) if picker is not None else None
+    if files is None or int(files.length) == 0:
+        await app.controller.reports.preview_file("", None)
+        return
+    chosen = files.item(0)
+    if int(chosen.size) > 10_000_000:
+        await app.controller.reports.preview_file(str(chosen.name), b"\0" * 10_000_001)
+        return
+    buffer = await chosen.arrayBuffer()
+    await app.controller.reports.preview_file(str(chosen.name), bytes(buffer.to_bytes()))
+
+
+def _share(app: Any) -> None:
+    """Share through the Web Share API where there is one, else copy to the clipboard.
+
+    The browser call is made now, inside the click (both need a user gesture);
+    its answer is awaited after."""
+    import js  # noqa: PLC0415 - browser only
+
+    text = app.controller.state.report.handoff_text
+    navigator = js.navigator
+    if getattr(navigator, "share", None) is not None:
+        promise = navigator.share(_js_options({"title": "Shift handoff", "text": text}))
+        app._spawn(app._run(lambda: _after_share(app, promise, text), keep_toast=False))
+        return
+    app._spawn(app._run(lambda: _after_copy(app, _write_clipboard(text)), keep_toast=False))
+
+
+def _write_clipboard(text: str) -> Any:
+    """The clipboard's promise, or None when there is no clipboard (an insecure page)."""
+    import js  # noqa: PLC0415 - browser only
+
+    clipboard = getattr(js.navigator, "clipboard", None)
+    return clipboard.writeText(text) if clipboard is not None else None
+
+
+async def _after_share(app: Any, promise: Any, text: str) -> None:
+    try:
+        await promise
+        app.controller.state.toast = Toast(SHARED)
+    except Exception as error:  # cancelled by the user, or no share target
+        if "AbortError" in str(error):
+            app.controller.state.toast = Toast("Not shared.", tone="warn")
+            return
+        await _after_copy(app, _write_clipboard(text))
+
+
+async def _after_copy(app: Any, promise: Any) -> None:
+    try:
+        if promise is None:
+            raise RuntimeError("no clipboard")
+        await promise
+        app.controller.state.toast = Toast(COPIED)
+    except Exception:  # not allowed, or no clipboard: the text is on screen to copy by hand
+        app.controller.state.toast = Toast(NOT_COPIED, tone="warn")
