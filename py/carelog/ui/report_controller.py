@@ -226,7 +226,8 @@ class ReportScreens:
                     body, timezone=s.care.tz_name, today=self._today(),
                     existing_profile=profile.payload if profile else None, existing_plan=await self.log.plan(rid))
             except fhir_import.FhirImportError as problem:
-                rep.import_problem = str(problem)
+                said = str(problem).strip()
+                rep.import_problem = said if "nothing was changed" in said.lower() else f"{said} Nothing was changed."
         if rep.preview is not None:
             s.screen, s.route = "import_preview", "#/export/preview"
         else:
