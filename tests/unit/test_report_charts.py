@@ -243,6 +243,9 @@ def test_the_report_screen_has_everything_and_shows_payloads_as_text():
     assert "Acknowledged by Ann" in page
     assert "Dizzy" in page and "Who recorded what" in page
     report = s.c.state.report.report
+    ((item, counts),) = report.medications
+    assert (item.name, counts.first_day, counts.due, counts.given) == ("Metformin", dt.date(2025, 11, 1), 24, 0)
+    assert "0 of 24 due" in page
     assert [c.vital for c in report.charts] == ["blood_pressure"]
     assert dict(report.authors)["Ann"] == {"vital": 3, "note": 1, "symptom": 1, "alert_ack": 1}
 
