@@ -73,16 +73,18 @@ def visit_report(events: Iterable[Event], recipient: str, first_day: _dt.date, l
     lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
     in_period = [e for e in events if lo <= e.at < hi]
 
+    recs = records(events)  # folded once for every medication and the doses not given
     meds = []
     for item in items:
         if not item.is_medication or item.start > last_day or (item.end is not None and item.end < first_day):
             continue
-        meds.append((item, _adherence.adherence(item, events, max(first_day, item.start),
-                                                min(last_day, item.end or last_day), tz, now)))
-    not_given = tuple(r for r in records(events) if r.kind == "medication" and r.status in ("skipped", "refused")
+        meds.append((item, _adherence._count(item, recs, max(first_day, item.start),
+                                             min(last_day, item.end or last_day), tz, now)))
+    not_given = tuple(r for r in recs if r.kind == "medication" and r.status in ("skipped", "refused")
                       and lo <= r.at < hi)
+    vital_events = [e for e in events if e.kind == "vital"]
 
-    charts = tuple(vital_chart(events, key, tz, first_day, last_day, limits)
+    charts = tuple(vital_chart(vital_events, key, tz, first_day, last_day, limits)
                    for key in vitals_present(in_period))
     charts = tuple(c for c in charts if not c.empty)
 

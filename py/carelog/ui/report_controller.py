@@ -94,7 +94,12 @@ class ReportScreens:
         rep.days = int(rest[1]) if rest[1:2] and rest[1].isdigit() and int(rest[1]) in vitalseries.RANGES else 30
         first, last = vitalseries.span(today, rep.days)
         lo, hi = day_bounds(first, s.care.tz)[0], day_bounds(last, s.care.tz)[1]
-        events = await self.log._events(rid, ("vital",), lo, hi)
+        if rep.days > 30:
+            # Every vital event of the recipient in one index read: whole histories by construction,
+            # without asking for each entry's events one by one (a year has thousands of readings).
+            events = await self.log.store.events_in_range(rid, kinds=("vital",), newest_first=False)
+        else:
+            events = await self.log._events(rid, ("vital",), lo, hi)
         present = vitalseries.vitals_present(events)
         if not rest[:1] and present and rep.vital not in present:
             rep.vital = present[0]
@@ -226,7 +231,8 @@ class ReportScreens:
                     body, timezone=s.care.tz_name, today=self._today(),
                     existing_profile=profile.payload if profile else None, existing_plan=await self.log.plan(rid))
             except fhir_import.FhirImportError as problem:
-                rep.import_problem = str(problem)
+                said = str(problem).strip()
+                rep.import_problem = said if "nothing was changed" in said.lower() else f"{said} Nothing was changed."
         if rep.preview is not None:
             s.screen, s.route = "import_preview", "#/export/preview"
         else:

@@ -163,7 +163,8 @@ def report_body(state: State) -> Markup:
     elif p.get("no_known_allergies"):
         facts.append("No known allergies")
     charts = [chart_figure(c, state.care.tz, ident=f"report-chart-{c.vital}", table="open") for c in rep.charts]
-    return h("article", {"class": "report", "aria-labelledby": "report-title"},
+    return h("article", {"class": "report", "aria-labelledby": "report-title",
+                         "data-period": f"{rep.first_day.isoformat()}/{rep.last_day.isoformat()}"},
              h("header", {"class": "report-head"},
                h("h1", {"id": "report-title", "tabindex": "-1"}, f"Visit report: {rep.name}"),
                h("p", {"class": "report-period"}, f"{_day(rep.first_day)} to {_day(rep.last_day)} ({rep.days} days)"),

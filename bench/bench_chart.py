@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Vital-sign charts and the visit report with 100,000 entries, next to a pure-JS baseline.
+
+    python3 bench/bench_chart.py [--runs 5] [--entries 100000]
+
+Opens the app (a private copy of dist/, served at /carelog/) with ?debug=1 in
+headless Chromium, names a caregiver, adds a care recipient and writes, through
+the app's own store (batches of 10,000 events), ``--entries`` entries over the
+last 365 days: a year of vitals (blood pressure and heart rate 4 times a day,
+temperature twice, SpO2 and blood sugar 3 times, weight daily: 6,570 readings),
+and the rest as doses, symptoms and notes spread over the same year.
+
+Then, in that one page, ``--runs`` times each (after one untimed warm-up):
+
+  1. 365-day chart, route to rendered: ``location.hash = "#/charts/<vital>/365"``
+     until the chart's SVG for that vital and period is in the page and one
+     animation frame has passed (the controller reads IndexedDB, folds,
+     downsamples, builds the markup; the DOM glue renders it). Blood pressure
+     and heart rate alternate, so every run is a real navigation.
+  2. the same chart's parts timed inside Python: the IndexedDB read (every
+     vital event of the recipient, one index range: what the app reads for 90/365 days), and fold + downsample + SVG + table.
+  3. baseline: pure JS ``getAll`` over the same ``by_recipient_kind_at`` index
+     range (365 days of vitals), nothing else.
+  4. the 30-day visit report, route to rendered (the period alternates between
+     ending today and ending yesterday), and its baseline: pure JS ``getAll``
+     over ``by_recipient_at`` for the 45 days it reads (30 + 15 for trend rules).
+
+Prints median / min / max and the ratio to the baseline. Not a test: it asserts
+nothing about timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (BenchServer, LoadMonitor, busy_processes, launch, machine_load, ms,  # noqa: E402
+                    snapshot_dist, stats, table)
+
+DAY_MS = 86_400_000
+
+SEED = """
+import json, random
+from carelog.bootstrap import build_for_browser
+from carelog.domain.events import CREATE
+
+log = await build_for_browser()
+rid = (await log.recipients())[0].id
+now = log.clock.now_ms()
+rng = random.Random(7)
+DAY = 86_400_000
+plan = []  # (kind, payload maker, times per day)
+vitals = [("blood_pressure", 4, lambda: {{"systolic": rng.randint(105, 165), "diastolic": rng.randint(60, 100),
+                                         "unit": "mm[Hg]", "loinc": "85354-9"}}),
+          ("heart_rate", 4, lambda: {{"value": rng.randint(55, 110), "unit": "/min", "loinc": "8867-4"}}),
+          ("temperature", 2, lambda: {{"value": round(rng.uniform(36.1, 38.4), 1), "unit": "Cel", "loinc": "8310-5"}}),
+          ("spo2", 3, lambda: {{"value": rng.randint(90, 99), "unit": "%", "loinc": "59408-5"}}),
+          ("blood_glucose", 3, lambda: {{"value": rng.randint(70, 260), "unit": "mg/dL", "loinc": "2339-0"}}),
+          ("weight", 1, lambda: {{"value": round(rng.uniform(70, 74), 1), "unit": "kg", "loinc": "29463-7"}})]
+made = 0
+batch = []
+async def flush():
+    global batch
+    if batch:
+        await log.store.put_events(batch)
+        batch = []
+def add(kind, at, payload):
+    global made
+    eid = f"b-{{made:07d}}"
+    batch.append(log._new_event(id=eid, recipient=rid, kind=kind, entry=eid, op=CREATE, revises=(), at=at,
+                                payload=payload))
+    made += 1
+for day in range(365):
+    for vital, per_day, make in vitals:
+        for k in range(per_day):
+            add("vital", now - day * DAY - k * (DAY // per_day) - 60_000, {{"type": vital, **make()}})
+    if len(batch) >= 10_000:
+        await flush()
+rest = {entries} - made
+others = [("medication", lambda i: {{"name": "Metformin", "status": "given", "dose": 500, "unit": "mg",
+                                     "route": "oral"}}),
+          ("symptom", lambda i: {{"name": "Dizzy", "severity": i % 11}}),
+          ("note", lambda i: {{"text": f"Note {{i}}: ate well, slept a little."}})]
+for i in range(rest):
+    kind, make = others[i % 3]
+    add(kind, now - (i * 365 * DAY) // max(1, rest) - 30_000, make(i))
+    if len(batch) >= 10_000:
+        await flush()
+await flush()
+json.dumps({{"made": made, "recipient": rid, "now": now}})
+"""
+
+INNER = """
+import json, time
+from carelog.bootstrap import build_for_browser
+from carelog.domain import vitalseries
+from carelog.domain.profile import profile_zone
+from carelog.domain.zones import day_bounds, local_date
+from carelog.ui.chart_views import chart_figure
+
+log = globals().get("_bench_log") or await build_for_browser()
+globals()["_bench_log"] = log
+rid = "{rid}"
+tz = profile_zone(None)
+today = local_date(log.clock.now_ms(), tz)
+first, last = vitalseries.span(today, 365)
+lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+t0 = time.perf_counter()
+events = await log.store.events_in_range(rid, kinds=("vital",), newest_first=False)  # as the app does
+t1 = time.perf_counter()
+limits = await log.limits(rid)
+chart = vitalseries.vital_chart(events, "{vital}", tz, first, last, limits)
+markup = str(chart_figure(chart, tz))
+t2 = time.perf_counter()
+json.dumps({{"read": (t1 - t0) * 1000, "build": (t2 - t1) * 1000, "events": len(events), "bytes": len(markup)}})
+"""
+
+ROUTE_TO_RENDERED = """async ([route, selector]) => {
+  const t0 = performance.now();
+  location.hash = route;
+  await new Promise((resolve, reject) => {
+    const give_up = setTimeout(() => reject(new Error("not rendered: " + route)), 60000);
+    const check = () => {
+      if (document.querySelector(selector)) { clearTimeout(give_up); requestAnimationFrame(() => resolve()); }
+      else { requestAnimationFrame(check); }
+    };
+    check();
+  });
+  return performance.now() - t0;
+}"""
+
+GET_ALL = """async ([index, lower, upper]) => {
+  const db = await new Promise((ok, fail) => {
+    const r = indexedDB.open("carelog"); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+  });
+  const t0 = performance.now();
+  const rows = await new Promise((ok, fail) => {
+    const r = db.transaction("events").objectStore("events").index(index)
+      .getAll(IDBKeyRange.bound(lower, upper, false, true));
+    r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
+  });
+  const elapsed = performance.now() - t0;
+  db.close();
+  return [elapsed, rows.length];
+}"""
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
+    p.add_argument("--entries", type=int, default=100_000, help="entries in the database (default 100000)")
+    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
+    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
+    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    started = time.perf_counter()
+    load_before = machine_load()
+    busy_before = busy_processes()
+    dist, manifest = snapshot_dist(args.dist, args.build)
+    server = BenchServer(dist).start()
+    monitor = LoadMonitor().start()
+    results: dict[str, list] = {}
+
+    def add(key, value):
+        results.setdefault(key, []).append(value)
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        version = browser.version
+        context = browser.new_context(viewport={"width": 768, "height": 1024}, timezone_id="UTC")
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.app_url + "?debug=1")
+        page.wait_for_function("document.documentElement.dataset.appState === 'ready'", timeout=180_000)
+        page.fill("#f-name", "Ann")
+        page.click("form[data-form=caregiver] button[type=submit]")
+        page.wait_for_selector("form[data-form=recipient]")
+        page.fill("#f-name", "Mum")
+        page.click("form[data-form=recipient] button[type=submit]")
+        page.wait_for_selector("main h1.recipient-name")
+        page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=30_000)
+
+        def py(source: str):
+            return json.loads(page.evaluate("(src) => window.carelogDebug.runPython(src)", source))
+
+        t_seed = time.perf_counter()
+        seeded = py(SEED.format(entries=args.entries))
+        seed_s = time.perf_counter() - t_seed
+        rid, now = seeded["recipient"], seeded["now"]
+        print(f"seeded {seeded['made']:,} entries in {seed_s:.0f} s", flush=True)
+        today_start = (now // DAY_MS) * DAY_MS  # the page runs in UTC
+        year_lo, year_hi = today_start - 364 * DAY_MS, today_start + DAY_MS
+        report_lo, report_hi = today_start - (29 + 15) * DAY_MS, today_start + DAY_MS
+
+        vitals = ("blood_pressure", "heart_rate")
+        for run in range(args.runs + 1):  # run 0 is the warm-up
+            vital = vitals[run % 2]
+            route = f"#/charts/{vital}/365"
+            elapsed = page.evaluate(ROUTE_TO_RENDERED,
+                                    [route, f"svg.chart-svg[data-vital={vital}][data-days='365']"])
+            inner = py(INNER.format(rid=rid, vital=vital))
+            base, rows = page.evaluate(GET_ALL, ["by_recipient_kind_at", [rid, "vital", year_lo],
+                                                 [rid, "vital", year_hi]])
+            end = "today" if run % 2 == 0 else "yesterday"
+            last = time.strftime("%Y-%m-%d", time.gmtime((today_start - (0 if end == "today" else DAY_MS)) / 1000))
+            first = time.strftime("%Y-%m-%d", time.gmtime((today_start - (29 if end == "today" else 30) * DAY_MS)
+                                                          / 1000))
+            report = page.evaluate(ROUTE_TO_RENDERED,
+                                   [f"#/report/{first}/{last}", f"article.report[data-period='{first}/{last}']"])
+            report_base, report_rows = page.evaluate(GET_ALL, ["by_recipient_at", [rid, report_lo],
+                                                               [rid, report_hi]])
+            page.evaluate(ROUTE_TO_RENDERED, ["#/settings", "main h1"])  # leave, so the next run navigates
+            if run == 0:
+                print(f"warm-up done: chart {elapsed:.0f} ms, {inner['events']:,} vital events read, "
+                      f"report {report:.0f} ms", flush=True)
+                continue
+            add("chart", elapsed)
+            add("chart_read", inner["read"])
+            add("chart_build", inner["build"])
+            add("chart_events", inner["events"])
+            add("chart_bytes", inner["bytes"])
+            add("getall_year", base)
+            add("getall_year_rows", rows)
+            add("report", report)
+            add("getall_report", report_base)
+            add("getall_report_rows", report_rows)
+            print(f"run {run}/{args.runs}: chart {elapsed:.0f} ms (JS getAll {base:.0f} ms), "
+                  f"report {report:.0f} ms (JS getAll {report_base:.0f} ms)", flush=True)
+        if errors:
+            print("page errors:", errors, file=sys.stderr)
+        context.close()
+        browser.close()
+    server.stop()
+    monitor.stop()
+    elapsed_all = time.perf_counter() - started
+
+    def row(label, key, ref=None):
+        med, lo_, hi_ = stats(results[key])
+        ratio = f"{med / stats(results[ref])[0]:.1f}x" if ref else ""
+        return [label, ms(med), ms(lo_), ms(hi_), ratio]
+
+    year_rows = int(stats(results["getall_year_rows"])[0])
+    report_rows = int(stats(results["getall_report_rows"])[0])
+    rows = [
+        row("(1) 365-day chart, route to rendered", "chart", "getall_year"),
+        row("    in Python: IndexedDB read of the year's vitals", "chart_read", "getall_year"),
+        row("    in Python: fold + daily downsample + SVG + table", "chart_build"),
+        row(f"(3) baseline: JS getAll, 365 days of vitals ({year_rows:,} rows)", "getall_year"),
+        row("(4) 30-day visit report, route to rendered", "report", "getall_report"),
+        row(f"    baseline: JS getAll, the 45 days it reads ({report_rows:,} rows)", "getall_report"),
+    ]
+    print()
+    print(f"carelog chart/report benchmark: Chromium {version}, {args.entries:,} entries, {args.runs} runs each, "
+          f"build {manifest['build']}")
+    print(f"chart markup {stats(results['chart_bytes'])[0] / 1e3:.0f} kB; "
+          f"{int(stats(results['chart_events'])[0]):,} vital events read for a year")
+    print()
+    print(table(["ms (performance.now() in the page)", "median", "min", "max", "ratio"], rows, aligns="lrrrr"))
+    print("ratio: the row / its JS baseline from the same run.")
+    print()
+    print(f"machine before: {load_before}; CPU in use (1 s, % of one core): {', '.join(busy_before)}")
+    print(monitor.summary())
+    print(f"total run time {elapsed_all:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"chromium": version, "build": manifest["build"], "results": results,
+                                         "load_samples": monitor.samples}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
