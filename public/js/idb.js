@@ -9,6 +9,8 @@
 //   await db.putEvents(JSON.stringify([record, ...]));   // -> number of new records
 //   JSON.parse(await db.range(JSON.stringify({recipient, start, end, kinds, limit, newestFirst})));
 
+import { loadLock, openRows, openSetting, sealEvents, sealSetting } from "./vault.js";
+
 export const DB_VERSION = 3;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
@@ -71,6 +73,8 @@ function request(req) {
 class Database {
   constructor(db) {
     this.db = db;
+    this.lockOn = false;  // vault.js: records are sealed with the data key
+    this.dataKey = null;  // the unwrapped data key while unlocked (memory only)
     db.onversionchange = () => {
       // Another tab is upgrading the schema: step aside so it never hangs,
       // and tell this page so it can ask the user to reload.
@@ -84,7 +88,7 @@ class Database {
   close() { this.db.close(); }
 
   async putEvents(json) {
-    const records = JSON.parse(json);
+    const records = await sealEvents(this, JSON.parse(json)); // before the transaction opens
     const tx = this.db.transaction(["events", "feed"], "readwrite", { durability: "strict" });
     const store = tx.objectStore("events");
     const feed = tx.objectStore("feed");
@@ -141,7 +145,7 @@ class Database {
         };
       });
     }
-    return JSON.stringify(rows);
+    return JSON.stringify(await openRows(this, rows));
   }
 
   async ofEntries(json) {
@@ -149,13 +153,13 @@ class Database {
     const tx = this.db.transaction("events", "readonly");
     const index = tx.objectStore("events").index("by_entry");
     const groups = await Promise.all(ids.map((id) => request(index.getAll(id))));
-    return JSON.stringify(groups.flat());
+    return JSON.stringify(await openRows(this, groups.flat()));
   }
 
   async ofKind(kind) {
     const tx = this.db.transaction("events", "readonly");
     const rows = await request(tx.objectStore("events").index("by_kind").getAll(kind));
-    return JSON.stringify(rows);
+    return JSON.stringify(await openRows(this, rows));
   }
 
   async latestHlc() {
@@ -175,7 +179,7 @@ class Database {
     const [keys, ids] = await Promise.all([request(feed.getAllKeys(range, limit)),
                                            request(feed.getAll(range, limit))]);
     const rows = await Promise.all(ids.map((id) => request(events.get(id))));
-    return JSON.stringify({ events: rows.filter((row) => row !== undefined),
+    return JSON.stringify({ events: await openRows(this, rows.filter((row) => row !== undefined)),
                             last: keys.length ? keys[keys.length - 1] : after });
   }
 
@@ -195,12 +199,13 @@ class Database {
   async getSetting(key) {
     const tx = this.db.transaction("settings", "readonly");
     const row = await request(tx.objectStore("settings").get(key));
-    return row === undefined ? undefined : JSON.stringify(row.value);
+    return row === undefined ? undefined : JSON.stringify(await openSetting(this, row));
   }
 
   async putSetting(key, json) {
+    const row = await sealSetting(this, key, JSON.parse(json));
     const tx = this.db.transaction("settings", "readwrite", { durability: "strict" });
-    tx.objectStore("settings").put({ key, value: JSON.parse(json) });
+    tx.objectStore("settings").put(row);
     await done(tx);
   }
 }
@@ -224,7 +229,11 @@ export function open(name, version = DB_VERSION) {
     req.onblocked = () => {
       globalThis.dispatchEvent(new CustomEvent("carelog:db-blocked"));
     };
-    req.onsuccess = () => resolve(new Database(req.result));
+    req.onsuccess = () => {
+      const database = new Database(req.result);
+      // is the lock on? (then writes are sealed, and refused until unlocked)
+      loadLock(database).then(() => resolve(database), (error) => reject(storageError(error, "storage is not available")));
+    };
     req.onerror = () => reject(storageError(req.error, "storage is not available"));
   });
 }

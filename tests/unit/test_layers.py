@@ -40,7 +40,8 @@ def _is_pure(rel: str) -> bool:
     if rel.startswith("carelog/sync/"):
         return not Path(rel).name.startswith("engine")
     return rel in {"carelog/services.py", "carelog/ports.py", "carelog/ui/views.py", "carelog/ui/markup.py",
-                   "carelog/ui/controller.py", "carelog/ui/describe.py", "carelog/ui/state.py"}
+                   "carelog/ui/controller.py", "carelog/ui/describe.py", "carelog/ui/state.py",
+                   "carelog/ui/lock_controller.py", "carelog/ui/lock_views.py"}
 
 
 def _imports(tree: ast.AST, module_level_only: bool):

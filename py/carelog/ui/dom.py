@@ -62,6 +62,7 @@ class DomApp:
         self._proxies: list[Any] = []
         self._toast_timer = None
         self._channel = None
+        self.locked = False  # the passphrase lock is closed (lock_dom): no action, no refresh
 
     # --- wiring ------------------------------------------------------------
 
@@ -154,6 +155,8 @@ class DomApp:
         self._render_banners()
 
     def _on_other_tab(self, event: Any) -> None:
+        if self.locked:
+            return
         async def refresh():
             await self.controller.refresh()
             if self.controller.state.screen == "home":
@@ -169,7 +172,7 @@ class DomApp:
 
         A background refresh (another tab saved) only delays a user action: it
         must not swallow a Save whose button is already disabled."""
-        if self._acting:
+        if self._acting or self.locked:
             return
         self._acting = True
         try:
