@@ -303,6 +303,7 @@ def test_change_passphrase_rewraps_the_key_not_the_data(make_page, app_server):
 
 def test_auto_lock_after_idle_keeps_the_draft(make_page, app_server):
     page = make_page()
+    axe = install_axe(page)
     open_app(page, app_server.url)
     set_up_lock(page)
     setup_person(page)
@@ -312,6 +313,9 @@ def test_auto_lock_after_idle_keeps_the_draft(make_page, app_server):
     wait_screen(page, "Settings")
     page.click("main [data-lock=settings]")
     expect(page.locator("#lock-settings-title")).to_be_visible()
+    if axe:
+        check_screen(page, "lock settings")
+    lock_targets_are_big(page)
     page.select_option("#lock-idle", "30000")
     page.click("form[data-lock-form=lock-idle] button[type=submit]")
     expect(page.locator("#lock-message")).to_contain_text("30 seconds")
@@ -341,10 +345,14 @@ def test_auto_lock_after_idle_keeps_the_draft(make_page, app_server):
 
 def test_skip_then_turn_the_lock_on_over_existing_data(make_page, app_server):
     page = make_page()
+    axe = install_axe(page)
     open_app(page, app_server.url + "?debug=1")
     # Skip: a clear warning first, and nothing is encrypted
     page.click("[data-lock=skip]")
     expect(page.locator("#lock-skip-text")).to_contain_text("anyone who picks up this tablet")
+    if axe:
+        check_screen(page, "skip warning")
+    lock_targets_are_big(page)
     page.click("[data-lock=skip-confirm]")
     expect(page.locator("#lock-panel")).to_have_count(0)
     expect(page.locator("html")).to_have_attribute("data-lock-state", "off")

@@ -202,6 +202,8 @@ class DomApp:
 
     async def render(self, focus: bool = True) -> None:
         """Put the state on the page and move focus sensibly."""
+        if self.locked:  # nothing is shown behind the unlock form
+            return
         state = self.controller.state
         self.root.innerHTML = str(views.render(state))
         self._render_toast()
