@@ -20,6 +20,9 @@ sides alternating which goes first):
      with newest_first=False (the helper uses getAll) and newest_first=True
      (the app's default: the helper walks a cursor backwards).
   4. one record per transaction, 200 times: put_events([event]) vs raw JS.
+  5. with the passphrase lock on (public/js/vault.js seals every record with
+     AES-GCM inside the batch helper): the bulk write of (1) and the range
+     reads of (3), against the clear Python rows and the raw JS rows.
 
 Prints a table of median / min / max and Python/JS ratios. Not a test: it
 asserts nothing about timings.
@@ -42,6 +45,7 @@ from common import (BENCH, BenchServer, LoadMonitor, MARKS_SCRIPT, busy_processe
                     launch, launch_on_disk, machine_load, ms, snapshot_dist, stats, table)
 
 READ_DB = "bench-read"
+SEALED_DB = "bench-read-sealed"
 
 
 def parse_args(argv=None):
@@ -181,6 +185,28 @@ def main(argv=None) -> int:
         bench.js(f"deleteDb('{READ_DB}')")
         print("range reads done", flush=True)
 
+        # (5) the same with the lock on: bulk write, then range reads over a sealed database.
+        for run in range(runs):
+            add("bulk_py_sealed", bench.call(f"bulk_write('bench-py-sealed', {n}, True)")["ms"])
+            add("bulk_py_clear", bench.call(f"bulk_write('bench-py-bulk', {n})")["ms"])
+            add("bulk_js_ref", bench.js(f"bulkWrite('bench-js-bulk', {n}, 'strict')")["ms"])
+            print(f"sealed bulk write run {run + 1}/{runs}: {results['bulk_py_sealed'][-1]:.0f} ms", flush=True)
+        for name in ("bench-py-sealed", "bench-py-bulk", "bench-js-bulk"):
+            bench.call(f"close('{name}')")
+            bench.js(f"deleteDb('{name}')")
+        bench.call(f"fill('{SEALED_DB}', {n}, True)")
+        for newest in (False, True):  # warm-up
+            bench.call(f"range_read('{SEALED_DB}', {first}, {args.range}, {newest})")
+        for run in range(runs):
+            for newest in (False, True):
+                tag = "newest" if newest else "getall"
+                r = bench.call(f"range_read('{SEALED_DB}', {first}, {args.range}, {newest})")
+                add(f"range_sealed_{tag}", r["ms"])
+                add(f"range_sealed_{tag}_helper", r["helper_ms"])
+        bench.call(f"close('{SEALED_DB}')")
+        bench.js(f"deleteDb('{SEALED_DB}')")
+        print("sealed reads done", flush=True)
+
         # (4) one record per transaction.
         for run in range(runs):
             order = ("py", "js") if run % 2 == 0 else ("js", "py")
@@ -230,6 +256,15 @@ def main(argv=None) -> int:
          *row("", "single_py", "single_js")[1:]],
         ["    raw JS, ms/record", *row("", "single_js")[1:]],
         ["    raw JS durability 'default', ms/record", *row("", "single_js_default", "single_js")[1:]],
+        [f"(5) bulk write {n:,}, lock ON (sealed): Python put_events", *row("", "bulk_py_sealed", "bulk_js_ref")[1:]],
+        ["    same run, lock off: Python put_events", *row("", "bulk_py_clear", "bulk_js_ref")[1:]],
+        ["    same run, raw JS, 1 transaction", *row("", "bulk_js_ref")[1:]],
+        [f"    range {args.range:,}, oldest first, lock ON: Python",
+         *row("", "range_sealed_getall", "range_js_getall")[1:]],
+        ["    of which helper (getAll + decrypt + stringify + FFI)", *row("", "range_sealed_getall_helper")[1:]],
+        [f"    range {args.range:,}, newest first, lock ON: Python",
+         *row("", "range_sealed_newest", "range_js_newest")[1:]],
+        ["    of which helper", *row("", "range_sealed_newest_helper")[1:]],
     ]
     print()
     where = "on disk (persistent profile)" if args.disk else "off-the-record context (in memory)"

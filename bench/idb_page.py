@@ -14,6 +14,7 @@ import json
 import js  # noqa: F401 - only inside Pyodide
 
 from carelog.adapters.browser import IndexedDB
+from carelog.adapters.webcrypto_vault import WebCryptoVault
 from carelog.domain.events import Event
 from carelog.domain.hlc import Stamp
 
@@ -22,6 +23,12 @@ BASE_AT = 1_764_000_000_000  # 2025-11-24T16:00:00Z
 STEP_MS = 60_000  # one event a minute
 KINDS = ("medication", "vital", "symptom", "note")
 _open = {}
+BENCH_PASSPHRASE = "bench kettle sings at dawn"
+
+
+async def _seal(db: IndexedDB) -> None:
+    """Turn the passphrase lock on (untimed): from now on the database stores sealed records."""
+    await WebCryptoVault(db.handle).set_up(BENCH_PASSPHRASE)
 
 
 def now() -> float:
@@ -78,11 +85,14 @@ async def publish_records(n: int) -> str:
     return json.dumps({"records": n})
 
 
-async def bulk_write(name: str, n: int) -> str:
-    """(1) IndexedDBEntryStore.put_events of n events in one batch: time the put only."""
+async def bulk_write(name: str, n: int, sealed: bool = False) -> str:
+    """(1) IndexedDBEntryStore.put_events of n events in one batch: time the put only.
+    ``sealed``: with the lock on (every record AES-GCM encrypted in the JS helper)."""
     await close(name)
     await js.benchJs.deleteDb(name)
     db = await _db(name)
+    if sealed:
+        await _seal(db)
     t = now()
     events = make_events(n)
     make_ms = now() - t
@@ -100,11 +110,13 @@ async def bulk_write(name: str, n: int) -> str:
                        "json_bytes": len(payload)})
 
 
-async def fill(name: str, n: int) -> str:
-    """An untimed database of n events for the range reads."""
+async def fill(name: str, n: int, sealed: bool = False) -> str:
+    """An untimed database of n events for the range reads (``sealed``: lock on)."""
     await close(name)
     await js.benchJs.deleteDb(name)
     db = await _db(name)
+    if sealed:
+        await _seal(db)
     added = await db.entries.put_events(make_events(n))
     return json.dumps({"added": added})
 

@@ -7,7 +7,7 @@ hands a plain-language reason to the boot screen when the app cannot start.
 
 import js
 
-from carelog.bootstrap import build_for_browser
+from carelog.bootstrap import open_for_browser
 from carelog.ports import StorageUnavailable
 from carelog.ui.controller import Controller
 from carelog.ui.dom import DomApp
@@ -77,11 +77,15 @@ def _mount_safety(controller, app) -> None:
 async def main() -> None:
     boot = js.carelogBoot
     try:
-        log = await build_for_browser()
+        log, vault = await open_for_browser()
     except StorageUnavailable as error:
         # A database of a newer schema (e.g. after a rollback) is not "storage blocked".
         boot.fail("newer-data" if "VersionError" in str(error) else "storage", str(error))
         return
+    # the passphrase lock (carelog.ui.lock_dom): when it is on, only the unlock form until unlocked
+    from carelog.ui.lock_dom import mount_lock
+
+    lock = await mount_lock(vault, js.document, js.window, log.clock.now_ms)
     invite = _take_invite()
     controller = Controller(log, build=str(boot.build))
     await _storage_info(controller.state)
@@ -89,6 +93,7 @@ async def main() -> None:
     _mount_safety(controller, app)
     await app.start()
     await _mount_sync(log, invite)
+    await lock.attach(app)
     _install_debug_hook()
     boot.ready()
 

@@ -7,6 +7,7 @@
 //   carelogBoot.updateReady        a new build is installed and waiting
 import "./idb.js";
 import "./sync.js";
+import "./vault.js";
 
 const html = document.documentElement;
 const $ = (id) => document.getElementById(id);

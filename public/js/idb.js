@@ -9,6 +9,8 @@
 //   await db.putEvents(JSON.stringify([record, ...]));   // -> number of new records
 //   JSON.parse(await db.range(JSON.stringify({recipient, start, end, kinds, limit, newestFirst})));
 
+import { loadLock, openRows, openSetting, sealEvents, sealSetting } from "./vault.js";
+
 export const DB_VERSION = 3;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
@@ -71,6 +73,8 @@ function request(req) {
 class Database {
   constructor(db) {
     this.db = db;
+    this.lockOn = false;  // vault.js: records are sealed with the data key
+    this.dataKey = null;  // the unwrapped data key while unlocked (memory only)
     db.onversionchange = () => {
       // Another tab is upgrading the schema: step aside so it never hangs,
       // and tell this page so it can ask the user to reload.
@@ -84,24 +88,26 @@ class Database {
   close() { this.db.close(); }
 
   async putEvents(json) {
-    const records = JSON.parse(json);
+    const plain = JSON.parse(json);
+    const records = await sealEvents(this, plain); // before the transaction opens; same order
     const tx = this.db.transaction(["events", "feed"], "readwrite", { durability: "strict" });
     const store = tx.objectStore("events");
     const feed = tx.objectStore("feed");
     let added = 0;
-    for (const record of records) {
+    records.forEach((record, i) => {
+      const device = plain[i].device; // sealed records keep it inside the ciphertext
       const req = store.add(record);
       // a new event gets the next feed position in the same transaction (sync's change feed)
       // (value [id, device]: a reader of one device's events skips the others' without a lookup;
       // positions written by the version 3 upgrade hold the id alone)
-      req.onsuccess = () => { added += 1; feed.add([record.id, record.device]); };
+      req.onsuccess = () => { added += 1; feed.add([record.id, device]); };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: events are immutable, keep the first
           ev.stopPropagation();
         }
       };
-    }
+    });
     await done(tx);
     return added;
   }
@@ -143,7 +149,7 @@ class Database {
         };
       });
     }
-    return JSON.stringify(rows);
+    return JSON.stringify(await openRows(this, rows));
   }
 
   async ofEntries(json) {
@@ -151,13 +157,13 @@ class Database {
     const tx = this.db.transaction("events", "readonly");
     const index = tx.objectStore("events").index("by_entry");
     const groups = await Promise.all(ids.map((id) => request(index.getAll(id))));
-    return JSON.stringify(groups.flat());
+    return JSON.stringify(await openRows(this, groups.flat()));
   }
 
   async ofKind(kind) {
     const tx = this.db.transaction("events", "readonly");
     const rows = await request(tx.objectStore("events").index("by_kind").getAll(kind));
-    return JSON.stringify(rows);
+    return JSON.stringify(await openRows(this, rows));
   }
 
   async latestHlc() {
@@ -180,7 +186,8 @@ class Database {
     const wanted = ids.filter((v) => device == null || typeof v === "string" || v[1] === device)
       .map((v) => (typeof v === "string" ? v : v[0]));
     const rows = await Promise.all(wanted.map((id) => request(events.get(id))));
-    return JSON.stringify({ events: rows.filter((row) => row !== undefined && (device == null || row.device === device)),
+    const opened = await openRows(this, rows.filter((row) => row !== undefined));
+    return JSON.stringify({ events: opened.filter((row) => device == null || row.device === device),
                             last: keys.length ? keys[keys.length - 1] : after });
   }
 
@@ -200,12 +207,13 @@ class Database {
   async getSetting(key) {
     const tx = this.db.transaction("settings", "readonly");
     const row = await request(tx.objectStore("settings").get(key));
-    return row === undefined ? undefined : JSON.stringify(row.value);
+    return row === undefined ? undefined : JSON.stringify(await openSetting(this, row));
   }
 
   async putSetting(key, json) {
+    const row = await sealSetting(this, key, JSON.parse(json));
     const tx = this.db.transaction("settings", "readwrite", { durability: "strict" });
-    tx.objectStore("settings").put({ key, value: JSON.parse(json) });
+    tx.objectStore("settings").put(row);
     await done(tx);
   }
 }
@@ -229,7 +237,11 @@ export function open(name, version = DB_VERSION) {
     req.onblocked = () => {
       globalThis.dispatchEvent(new CustomEvent("carelog:db-blocked"));
     };
-    req.onsuccess = () => resolve(new Database(req.result));
+    req.onsuccess = () => {
+      const database = new Database(req.result);
+      // is the lock on? (then writes are sealed, and refused until unlocked)
+      loadLock(database).then(() => resolve(database), (error) => reject(storageError(error, "storage is not available")));
+    };
     req.onerror = () => reject(storageError(req.error, "storage is not available"));
   });
 }

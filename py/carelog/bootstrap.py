@@ -31,3 +31,13 @@ async def build_for_browser(db_name: str = "carelog") -> CareLog:
     log = CareLog(database.entries, database.settings, BrowserClock(), RandomIds())
     await log.start()
     return log
+
+
+async def open_for_browser(db_name: str = "carelog"):
+    """The CareLog (not started yet: the passphrase lock may be closed) and the
+    ``Vault`` over the same IndexedDB database."""
+    from .adapters.browser import BrowserClock, IndexedDB
+    from .adapters.webcrypto_vault import WebCryptoVault
+
+    database = await IndexedDB.open(db_name)
+    return CareLog(database.entries, database.settings, BrowserClock(), RandomIds()), WebCryptoVault(database.handle)

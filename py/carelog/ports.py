@@ -169,3 +169,74 @@ class Cipher(abc.ABC):
     @abc.abstractmethod
     async def decrypt(self, sealed: bytes) -> bytes:
         """The plaintext; ``CipherError`` when it does not authenticate."""
+
+
+# --- the passphrase lock (see docs/SECURITY.md) -----------------------------
+
+
+class LockStatus:
+    """What the vault says about the lock on this device.
+
+    ``choice``: "" (never asked), "skipped" (no lock, by choice) or "on".
+    ``failures`` and ``last_failure_ms`` are the wrong tries since the last
+    unlock; they are stored, so a reload does not reset the wait.
+    """
+
+    __slots__ = ("enabled", "unlocked", "choice", "idle_ms", "failures", "last_failure_ms", "migrated")
+
+    def __init__(self, enabled: bool = False, unlocked: bool = False, choice: str = "",
+                 idle_ms: int = 300_000, failures: int = 0, last_failure_ms: int = 0, migrated: bool = False):
+        self.enabled = enabled
+        self.unlocked = unlocked
+        self.choice = choice
+        self.idle_ms = idle_ms
+        self.failures = failures
+        self.last_failure_ms = last_failure_ms
+        self.migrated = migrated
+
+    def __repr__(self) -> str:
+        return (f"LockStatus(enabled={self.enabled}, unlocked={self.unlocked}, choice={self.choice!r}, "
+                f"failures={self.failures})")
+
+
+class Vault(abc.ABC):
+    """The passphrase lock over the device's data key (browser: WebCrypto in
+    public/js/vault.js; unit tests: ``adapters.memory_vault.MemoryVault``).
+
+    While the lock is on and the vault is locked, the store refuses to read or
+    write sealed data. Secrets pass through and are never kept.
+    """
+
+    @abc.abstractmethod
+    async def status(self) -> LockStatus:
+        """The lock's state now."""
+
+    @abc.abstractmethod
+    async def set_up(self, passphrase: str) -> str:
+        """Turn the lock on (unlocked) and return the recovery key, shown once."""
+
+    @abc.abstractmethod
+    async def encrypt_existing(self) -> int:
+        """Seal what was stored before the lock was on, in batches; how many records."""
+
+    @abc.abstractmethod
+    async def skip(self) -> None:
+        """Remember that the caregiver chose no lock."""
+
+    @abc.abstractmethod
+    async def unlock(self, secret: str, recovery: bool = False) -> bool:
+        """Open with the passphrase (or the recovery key); False and one more
+        failure counted when it is not right."""
+
+    @abc.abstractmethod
+    async def lock(self) -> None:
+        """Forget the data key: nothing sealed is readable until ``unlock``."""
+
+    @abc.abstractmethod
+    async def change_passphrase(self, current: str, new: str) -> bool:
+        """Re-wrap the data key under ``new``; ``current`` is the passphrase or
+        the recovery key. False when ``current`` is not right."""
+
+    @abc.abstractmethod
+    async def set_idle_ms(self, ms: int) -> None:
+        """How long without a touch before the app locks itself."""

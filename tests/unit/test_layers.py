@@ -43,7 +43,8 @@ def _is_pure(rel: str) -> bool:
                    "carelog/ui/controller.py", "carelog/ui/describe.py", "carelog/ui/state.py",
                    "carelog/ui/safety_controller.py", "carelog/ui/safety_views.py", "carelog/ui/safety_state.py",
                    "carelog/ui/chart_views.py", "carelog/ui/report_views.py", "carelog/ui/report_controller.py",
-                   "carelog/ui/report_state.py", "carelog/ui/report_text.py"}
+                   "carelog/ui/report_state.py", "carelog/ui/report_text.py",
+                   "carelog/ui/lock_controller.py", "carelog/ui/lock_views.py"}
 
 
 def _imports(tree: ast.AST, module_level_only: bool):

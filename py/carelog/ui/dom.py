@@ -62,6 +62,7 @@ class DomApp:
         self._proxies: list[Any] = []
         self._toast_timer = None
         self._channel = None
+        self.locked = False  # the passphrase lock is closed (lock_dom): no action, no refresh
 
     # --- wiring ------------------------------------------------------------
 
@@ -156,6 +157,8 @@ class DomApp:
         self._render_banners()
 
     def _on_other_tab(self, event: Any) -> None:
+        if self.locked:
+            return
         async def refresh():
             await self.controller.refresh()
             if self.controller.state.screen == "home":
@@ -171,7 +174,7 @@ class DomApp:
 
         A background refresh (another tab saved) only delays a user action: it
         must not swallow a Save whose button is already disabled."""
-        if self._acting:
+        if self._acting or self.locked:
             return
         self._acting = True
         try:
@@ -201,6 +204,8 @@ class DomApp:
 
     async def render(self, focus: bool = True) -> None:
         """Put the state on the page and move focus sensibly."""
+        if self.locked:  # nothing is shown behind the unlock form
+            return
         state = self.controller.state
         self.root.innerHTML = str(views.render(state))
         self._render_toast()

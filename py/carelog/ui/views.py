@@ -339,6 +339,10 @@ def settings_screen(state: State) -> Markup:
           h("p", {"data-storage": "persisted" if storage.persisted else "not-persisted"}, kept),
           h("p", None, used) if used else None,
           h("a", {"href": "#/storage", "class": "button secondary big"}, "Storage and backups")),
+        h("section", {"aria-labelledby": "lock-title"},  # the panel itself: lock_dom / lock_views
+          h("h2", {"id": "lock-title"}, "Lock and passphrase"),
+          h("button", {"type": "button", "class": "button secondary big", "data-lock": "settings"},
+            "Lock settings")),
         h("section", {"aria-labelledby": "people-title"},
           h("h2", {"id": "people-title"}, "People"),
           h("a", {"href": "#/recipients", "class": "button secondary big"}, "Choose a person"),
