@@ -81,6 +81,7 @@ class SyncPanel:
         self.runs = 0
         self.invite = ""                  # a link to show (in memory only: it carries the key)
         self.offer: Any = None            # an opened invite (fmt.Invite) waiting for a tap
+        self.qr: list | None = None       # the invite's QR modules, while shown
 
     # --- wiring --------------------------------------------------------
 
@@ -209,13 +210,34 @@ class SyncPanel:
             self.message = self.problem = ""
             self.render(focus=self.open)
         elif action == "close":
-            self.open = False
+            self.open, self.qr = False, None
             self.render()
         elif action == "off":
             self._spawn(self._turn_off())
+        elif action == "qr" and self.invite:
+            self._spawn(self._show_qr())
+        elif action == "qr-hide":
+            self.qr = None
+            self.render()
         elif action == "join-invite" and self.offer is not None:
             offer = self.offer
             self._spawn(self.setup(offer.endpoint, key=offer.key, circle=offer.circle))
+
+    async def _show_qr(self) -> None:
+        """The invite link as a QR code, made here (nothing is sent: it carries the key)."""
+        from ..adapters.qr import qr_matrix  # noqa: PLC0415
+
+        try:
+            self.qr = await qr_matrix(self.invite)
+        except Exception as error:  # noqa: BLE001 - the link still works without a picture
+            self.qr, self.problem = None, "The QR code could not be made; the invite link above still works."
+            import js  # noqa: PLC0415
+
+            js.console.warn(f"carelog sync: no QR code: {error!r}")
+        self.render()
+        target = _found(self.root.querySelector("#sync-qr"))
+        if target is not None:
+            target.scrollIntoView()
 
     async def _turn_off(self) -> None:
         await self.service.turn_off()
@@ -236,7 +258,7 @@ class SyncPanel:
 
     async def setup(self, endpoint: str, passphrase: str = "", authorization: str = "",
                     create: bool = False, key: bytes | None = None, circle: str | None = None) -> str:
-        self.message, self.problem, self.invite = "Checking the sync address…", "", ""
+        self.message, self.problem, self.invite, self.qr = "Checking the sync address…", "", "", None
         self.render()
         try:
             self.message = await self.service.configure(endpoint, passphrase=passphrase,
@@ -302,7 +324,7 @@ class SyncPanel:
                 endpoint=config.endpoint if config else "", circle=config.circle if config else "",
                 encrypted=bool(config and config.encrypted), configured=config is not None,
                 message=self.message, problem=self.problem, invite=self.invite,
-                offer=self.offer.endpoint if self.offer is not None else ""))
+                offer=self.offer.endpoint if self.offer is not None else "", qr=self.qr))
         active = _found(self.document.activeElement)
         keep = None
         if active is not None and self.root.contains(active) and getattr(active, "id", ""):
