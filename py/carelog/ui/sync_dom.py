@@ -82,6 +82,7 @@ class SyncPanel:
         self.invite = ""                  # a link to show (in memory only: it carries the key)
         self.offer: Any = None            # an opened invite (fmt.Invite) waiting for a tap
         self.qr: list | None = None       # the invite's QR modules, while shown
+        self.conflicts = 0                # entries with two versions (a link to #/conflicts)
 
     # --- wiring --------------------------------------------------------
 
@@ -113,6 +114,7 @@ class SyncPanel:
                 await self.service.refresh_pending()
             except Exception:  # noqa: BLE001 - informative only
                 pass
+        await self._count_conflicts()
         self.render()
         self._listen(self.root, "click", self._on_click)
         self._listen(self.root, "submit", self._on_submit)
@@ -152,6 +154,7 @@ class SyncPanel:
             await self.service.refresh_pending()
         except Exception:  # noqa: BLE001
             pass
+        await self._count_conflicts()  # a version kept, or a new conflict made here
         self.render()
         self.schedule(AFTER_SAVE_MS)
 
@@ -180,12 +183,29 @@ class SyncPanel:
             self.service.status.running = False
         report = result[0] if result else None
         self.runs += 1
+        if report is not None and report.pulled:
+            await self._count_conflicts()
         if report is not None and report.pulled and self._channel is not None:
             self._channel.postMessage("synced")  # every other tab re-reads (and this one below)
             self._refresh_app()
         self.render()
         self.schedule()
         return report
+
+    async def _count_conflicts(self) -> None:
+        """How many of the person's newest entries have two versions (for the link)."""
+        from .controller import CONFLICT_SCAN  # noqa: PLC0415
+
+        log = self.service.log
+        try:
+            chosen = await log.current_recipient()
+            if not chosen:
+                people = await log.recipients()
+                chosen = people[0].id if people else None
+            entries = await log.timeline(chosen, limit=CONFLICT_SCAN) if chosen else []
+            self.conflicts = sum(1 for e in entries if e.in_conflict)
+        except Exception:  # noqa: BLE001 - informative only
+            pass
 
     def _refresh_app(self) -> None:
         """This tab's app re-reads its data: a message from another channel object."""
@@ -318,7 +338,8 @@ class SyncPanel:
         config = self.service.config
         text = describe(status, self.service.log.clock.now_ms())
         parts = [sync_views.status_line(text, configured=status.configured, running=status.running,
-                                        problem=bool(status.last_error), open_=self.open)]
+                                        problem=bool(status.last_error), open_=self.open,
+                                        conflicts=self.conflicts)]
         if self.open:
             parts.append(sync_views.settings_panel(
                 endpoint=config.endpoint if config else "", circle=config.circle if config else "",

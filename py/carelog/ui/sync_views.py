@@ -13,10 +13,14 @@ from __future__ import annotations
 from .markup import Markup, fragment, h
 
 
-def status_line(text: str, *, configured: bool, running: bool, problem: bool, open_: bool = False) -> Markup:
+def status_line(text: str, *, configured: bool, running: bool, problem: bool, open_: bool = False,
+                conflicts: int = 0) -> Markup:
     tone = "problem" if problem else ("busy" if running else "ok")
     return h("div", {"class": f"sync-line {tone}"},
              h("span", {"id": "sync-status-text", "class": "sync-text"}, text),
+             h("a", {"id": "sync-conflicts", "href": "#/conflicts", "class": "button"},
+               f"{conflicts} {'entry has' if conflicts == 1 else 'entries have'} two versions: choose")
+             if conflicts else None,
              h("span", {"class": "sync-buttons"},
                h("button", {"type": "button", "class": "button", "data-sync": "now",
                             "disabled": running or not configured}, "Sync now") if configured else None,
