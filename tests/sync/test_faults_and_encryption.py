@@ -99,6 +99,15 @@ class FaultInjector:
             headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
             route.fulfill(status=response.status, headers=headers, body=body)
 
+    def release(self) -> None:
+        """End the routes left unanswered (the page gave up on them long ago)."""
+        for route in self.hanging:
+            try:
+                route.abort("timedout")
+            except Exception:  # noqa: BLE001 - the request is gone already
+                pass
+        self.hanging.clear()
+
     @property
     def total(self) -> int:
         return sum(self.injected.values())
@@ -143,6 +152,7 @@ def test_faults_lose_nothing(nginx, make_device, app_server):
 
     for injector in injectors:
         injector.on = False
+        injector.release()
     for page in (a, b, a, b):
         report = sync_until_clean(page)
         assert report["unexpected"] is None
@@ -152,6 +162,8 @@ def test_faults_lose_nothing(nginx, make_device, app_server):
     assert texts == sorted(saved)  # every entry once
     assert len(got_a["events"]) == len(set(got_a["events"]))
     print("faults injected:", [i.injected for i in injectors])
+    for page in (a, b):
+        page.unroute_all(behavior="ignoreErrors")
 
 
 def test_encrypted_circle_stores_only_ciphertext(nginx, make_device):

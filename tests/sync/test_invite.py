@@ -37,3 +37,28 @@ def test_invite_link_joins_an_encrypted_circle(nginx, make_device):
     wait_ready(b)
     wait_screen(b, RECIPIENT)
     assert "Written before the invite" in timeline_summaries(b)
+
+
+def test_invite_qr_code_is_made_on_the_device_behind_a_warning(nginx, make_device, app_server):
+    a = make_device()
+    setup_person(a, "Ann", RECIPIENT)
+    set_up_sync(a, nginx.endpoint, "a long circle passphrase", create=True)
+    seen = []
+    a.on("request", lambda r: seen.append(r.url))
+    a.click("#sync-root button[data-sync=settings]")
+    link = a.locator("#sync-invite").input_value()
+    expect(a.locator("#sync-qr")).to_have_count(0)  # nothing until asked
+    a.click("#sync-root button[data-sync=qr]")
+    qr = a.locator("#sync-qr")
+    expect(qr).to_be_visible(timeout=60_000)
+    warning = a.locator(".sync-qr-block .problem")
+    expect(warning).to_contain_text("Anyone who scans this code can join the circle")
+    assert warning.evaluate("(w) => !!(w.compareDocumentPosition(document.getElementById('sync-qr')) & 4)")
+    assert link.split("#", 1)[1] not in a.locator(".sync-qr-block").inner_html()  # the picture holds no link text
+    modules = qr.evaluate("(svg) => svg.querySelector('path').getAttribute('d').split('z').length - 1")
+    assert modules > 200
+    wheel = [u for u in seen if "segno" in u]
+    assert wheel and all(u.startswith(app_server.origin + "/") for u in wheel)
+    assert all(u.startswith((app_server.origin + "/", nginx.origin + "/")) for u in seen)  # and nothing else
+    a.click("#sync-root button[data-sync=qr-hide]")
+    expect(a.locator("#sync-qr")).to_have_count(0)

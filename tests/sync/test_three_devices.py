@@ -81,3 +81,17 @@ def test_three_devices_converge_with_conflict_shown(nginx, make_device, seed):
     # nothing waits, and the status line says so
     for page in devices.values():
         expect(page.locator("#sync-status-text")).to_contain_text("Nothing waiting")
+
+    # the status line leads to the conflicts screen; keeping one version there ends the conflict
+    expect(c.locator("#sync-conflicts")).to_contain_text("1 entry has two versions", timeout=30_000)
+    c.click("#sync-conflicts")
+    wait_screen(c, "Entries with two versions")
+    cards = c.locator(".conflict-box .conflict-version")
+    expect(cards).to_have_count(2)
+    cards.filter(has_text="edited by Bea").locator("button[data-action=resolve]").click()
+    expect(c.locator("main")).to_contain_text("Nothing to choose", timeout=30_000)
+    expect(c.locator("#sync-conflicts")).to_have_count(0, timeout=30_000)
+    sync_until_clean(c)
+    sync_until_clean(a)
+    kept = [e for e in state(a)["entries"].values() if e["kind"] == "note" and "Shared" in e["payload"]["text"]]
+    assert len(kept) == 1 and not kept[0]["conflict"] and kept[0]["payload"]["text"] == "Shared note, edited by Bea"

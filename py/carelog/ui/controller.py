@@ -83,6 +83,10 @@ class Controller:
             s.screen, s.log_kind = "log", parts[1]
             s.vital_type = parts[2] if len(parts) > 2 and parts[2] in VITALS else None
             return
+        if parts[:1] == ["conflicts"]:
+            s.screen = "conflicts"
+            await self._load_conflicts()
+            return
         if parts[:1] == ["entry"] and len(parts) >= 2:
             await self._show_entry(parts[1], history=parts[2:3] == ["history"])
             return
@@ -95,6 +99,9 @@ class Controller:
     async def refresh(self) -> None:
         """Re-read data (e.g. another tab wrote); keeps forms as they are."""
         await self._load_recipients()
+        s = self.state
+        if s.screen == "add_recipient" and s.recipients and not s.route.startswith("#/recipients/new"):
+            await self.navigate("#/")  # sync brought the circle's people: "Who do you care for?" is answered
         if self.state.screen == "home":
             self._tick()
             await self._load_timeline()
@@ -188,6 +195,13 @@ class Controller:
                 await undo()
                 s.toast = Toast("Undone.")
                 await self.navigate(s.route)
+            elif name == "resolve" and s.screen == "conflicts":
+                version = data.get("id", "")
+                entry = next((e for e in s.conflicts if any(v.id == version for v in e.conflict)), None)
+                if entry is not None:
+                    await self.log.resolve(entry.id, version)
+                    s.toast = Toast("Version kept.")
+                await self.navigate("#/conflicts")
             elif name == "resolve" and s.entry is not None:
                 await self.log.resolve(s.entry.id, data.get("id", ""))
                 s.toast = Toast("Version kept.")
@@ -220,6 +234,12 @@ class Controller:
         s.timeline = await self.log.timeline(s.recipient.id) if s.recipient else []
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.timeline}
 
+    async def _load_conflicts(self) -> None:
+        s = self.state
+        entries = await self.log.timeline(s.recipient.id, limit=CONFLICT_SCAN) if s.recipient else []
+        s.conflicts = [e for e in entries if e.in_conflict]
+        s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.conflicts}
+
     async def _show_entry(self, entry_id: str, history: bool) -> None:
         s = self.state
         try:
@@ -235,6 +255,9 @@ class Controller:
         values = {k: _as_text(v) for k, v in s.entry.payload.items() if k not in ("loinc",)}
         values["at_local"] = timefmt.format_input(s.entry.at, s.offset_at(s.entry.at))
         s.form_values = values
+
+
+CONFLICT_SCAN = 2000  # the conflicts screen looks at this many newest entries
 
 
 def _as_text(value: Any) -> str:

@@ -45,6 +45,7 @@ class State:
     vital_type: str | None = None
     entry: Entry | None = None
     history: list[Event] = field(default_factory=list)
+    conflicts: list[Entry] = field(default_factory=list)  # entries with two versions (#/conflicts)
     form_values: dict[str, Any] = field(default_factory=dict)
     form_errors: dict[str, str] = field(default_factory=dict)
     form_problem: str = ""

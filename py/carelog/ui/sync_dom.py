@@ -81,6 +81,8 @@ class SyncPanel:
         self.runs = 0
         self.invite = ""                  # a link to show (in memory only: it carries the key)
         self.offer: Any = None            # an opened invite (fmt.Invite) waiting for a tap
+        self.qr: list | None = None       # the invite's QR modules, while shown
+        self.conflicts = 0                # entries with two versions (a link to #/conflicts)
 
     # --- wiring --------------------------------------------------------
 
@@ -112,6 +114,7 @@ class SyncPanel:
                 await self.service.refresh_pending()
             except Exception:  # noqa: BLE001 - informative only
                 pass
+        await self._count_conflicts()
         self.render()
         self._listen(self.root, "click", self._on_click)
         self._listen(self.root, "submit", self._on_submit)
@@ -151,6 +154,7 @@ class SyncPanel:
             await self.service.refresh_pending()
         except Exception:  # noqa: BLE001
             pass
+        await self._count_conflicts()  # a version kept, or a new conflict made here
         self.render()
         self.schedule(AFTER_SAVE_MS)
 
@@ -179,12 +183,29 @@ class SyncPanel:
             self.service.status.running = False
         report = result[0] if result else None
         self.runs += 1
+        if report is not None and report.pulled:
+            await self._count_conflicts()
         if report is not None and report.pulled and self._channel is not None:
             self._channel.postMessage("synced")  # every other tab re-reads (and this one below)
             self._refresh_app()
         self.render()
         self.schedule()
         return report
+
+    async def _count_conflicts(self) -> None:
+        """How many of the person's newest entries have two versions (for the link)."""
+        from .controller import CONFLICT_SCAN  # noqa: PLC0415
+
+        log = self.service.log
+        try:
+            chosen = await log.current_recipient()
+            if not chosen:
+                people = await log.recipients()
+                chosen = people[0].id if people else None
+            entries = await log.timeline(chosen, limit=CONFLICT_SCAN) if chosen else []
+            self.conflicts = sum(1 for e in entries if e.in_conflict)
+        except Exception:  # noqa: BLE001 - informative only
+            pass
 
     def _refresh_app(self) -> None:
         """This tab's app re-reads its data: a message from another channel object."""
@@ -209,13 +230,34 @@ class SyncPanel:
             self.message = self.problem = ""
             self.render(focus=self.open)
         elif action == "close":
-            self.open = False
+            self.open, self.qr = False, None
             self.render()
         elif action == "off":
             self._spawn(self._turn_off())
+        elif action == "qr" and self.invite:
+            self._spawn(self._show_qr())
+        elif action == "qr-hide":
+            self.qr = None
+            self.render()
         elif action == "join-invite" and self.offer is not None:
             offer = self.offer
             self._spawn(self.setup(offer.endpoint, key=offer.key, circle=offer.circle))
+
+    async def _show_qr(self) -> None:
+        """The invite link as a QR code, made here (nothing is sent: it carries the key)."""
+        from ..adapters.qr import qr_matrix  # noqa: PLC0415
+
+        try:
+            self.qr = await qr_matrix(self.invite)
+        except Exception as error:  # noqa: BLE001 - the link still works without a picture
+            self.qr, self.problem = None, "The QR code could not be made; the invite link above still works."
+            import js  # noqa: PLC0415
+
+            js.console.warn(f"carelog sync: no QR code: {error!r}")
+        self.render()
+        target = _found(self.root.querySelector("#sync-qr"))
+        if target is not None:
+            target.scrollIntoView()
 
     async def _turn_off(self) -> None:
         await self.service.turn_off()
@@ -236,7 +278,7 @@ class SyncPanel:
 
     async def setup(self, endpoint: str, passphrase: str = "", authorization: str = "",
                     create: bool = False, key: bytes | None = None, circle: str | None = None) -> str:
-        self.message, self.problem, self.invite = "Checking the sync address…", "", ""
+        self.message, self.problem, self.invite, self.qr = "Checking the sync address…", "", "", None
         self.render()
         try:
             self.message = await self.service.configure(endpoint, passphrase=passphrase,
@@ -296,13 +338,14 @@ class SyncPanel:
         config = self.service.config
         text = describe(status, self.service.log.clock.now_ms())
         parts = [sync_views.status_line(text, configured=status.configured, running=status.running,
-                                        problem=bool(status.last_error), open_=self.open)]
+                                        problem=bool(status.last_error), open_=self.open,
+                                        conflicts=self.conflicts)]
         if self.open:
             parts.append(sync_views.settings_panel(
                 endpoint=config.endpoint if config else "", circle=config.circle if config else "",
                 encrypted=bool(config and config.encrypted), configured=config is not None,
                 message=self.message, problem=self.problem, invite=self.invite,
-                offer=self.offer.endpoint if self.offer is not None else ""))
+                offer=self.offer.endpoint if self.offer is not None else "", qr=self.qr))
         active = _found(self.document.activeElement)
         keep = None
         if active is not None and self.root.contains(active) and getattr(active, "id", ""):

@@ -13,10 +13,14 @@ from __future__ import annotations
 from .markup import Markup, fragment, h
 
 
-def status_line(text: str, *, configured: bool, running: bool, problem: bool, open_: bool = False) -> Markup:
+def status_line(text: str, *, configured: bool, running: bool, problem: bool, open_: bool = False,
+                conflicts: int = 0) -> Markup:
     tone = "problem" if problem else ("busy" if running else "ok")
     return h("div", {"class": f"sync-line {tone}"},
              h("span", {"id": "sync-status-text", "class": "sync-text"}, text),
+             h("a", {"id": "sync-conflicts", "href": "#/conflicts", "class": "button"},
+               f"{conflicts} {'entry has' if conflicts == 1 else 'entries have'} two versions: choose")
+             if conflicts else None,
              h("span", {"class": "sync-buttons"},
                h("button", {"type": "button", "class": "button", "data-sync": "now",
                             "disabled": running or not configured}, "Sync now") if configured else None,
@@ -26,7 +30,8 @@ def status_line(text: str, *, configured: bool, running: bool, problem: bool, op
 
 
 def settings_panel(*, endpoint: str = "", circle: str = "", encrypted: bool = False, configured: bool = False,
-                   message: str = "", problem: str = "", invite: str = "", offer: str = "") -> Markup:
+                   message: str = "", problem: str = "", invite: str = "", offer: str = "",
+                   qr: list | None = None) -> Markup:
     """The sync settings: where the circle's folder is, its passphrase, create or join."""
     intro = ("Sync shares this log with the other tablets of your care circle through a folder on a "
              "file server you choose. Entries are saved here first and sent when there is a connection.")
@@ -56,20 +61,43 @@ def settings_panel(*, endpoint: str = "", circle: str = "", encrypted: bool = Fa
                h("div", {"class": "actions"},
                  h("button", {"type": "submit", "class": "button primary", "data-mode": "join"}, "Join the circle"),
                  h("button", {"type": "submit", "class": "button", "data-mode": "create"}, "Create a circle"))),
-             invite_block(invite) if invite else None,
+             invite_block(invite, qr) if invite else None,
              h("div", {"class": "actions"},
                h("button", {"type": "button", "class": "button", "data-sync": "off"}, "Turn sync off")
                if configured else None,
                h("button", {"type": "button", "class": "button", "data-sync": "close"}, "Close")))
 
 
-def invite_block(link: str) -> Markup:
+def invite_block(link: str, qr: list | None = None) -> Markup:
     return fragment(
         h("h3", None, "Invite another tablet"),
         h("p", None, "Open this link on the other tablet. It carries the circle key: share it only with "
                      "people in the care circle."),
         h("input", {"id": "sync-invite", "type": "text", "readonly": True, "value": link,
-                    "aria-label": "Invite link"}))
+                    "aria-label": "Invite link"}),
+        qr_block(qr) if qr else
+        h("div", {"class": "actions"},
+          h("button", {"type": "button", "class": "button", "data-sync": "qr"}, "Show QR code")))
+
+
+def qr_svg(matrix: list) -> Markup:
+    """A QR code as one SVG path (numbers only), with a 4-module quiet zone."""
+    size = len(matrix) + 8
+    d = "".join(f"M{x + 4} {y + 4}h1v1h-1z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark)
+    return h("svg", {"id": "sync-qr", "class": "sync-qr", "viewBox": f"0 0 {size} {size}", "role": "img",
+                     "aria-label": "QR code of the invite link", "width": "264", "height": "264"},
+             h("rect", {"width": str(size), "height": str(size), "fill": "#fff"}),
+             h("path", {"d": d, "fill": "#000"}))
+
+
+def qr_block(matrix: list) -> Markup:
+    return h("div", {"class": "sync-qr-block"},
+             h("p", {"class": "problem", "role": "note"},
+               "Anyone who scans this code can join the circle and read every entry. Show it only to "
+               "people in the care circle, and hide it when done."),
+             qr_svg(matrix),
+             h("div", {"class": "actions"},
+               h("button", {"type": "button", "class": "button", "data-sync": "qr-hide"}, "Hide QR code")))
 
 
 def join_offer(endpoint: str) -> Markup:

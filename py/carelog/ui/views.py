@@ -361,6 +361,9 @@ FORM_SCREENS = frozenset({"welcome", "add_recipient", "log", "entry"})
 from . import care_views  # noqa: E402 - daily-care screens (they use the helpers above when called)
 
 SCREENS.update(care_views.SCREENS)
+from . import conflict_views  # noqa: E402 - the conflicts screen (sync)
+
+SCREENS.update(conflict_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
 from . import safety_views  # noqa: E402 - storage health and backups
 SCREENS.update(safety_views.SCREENS)
