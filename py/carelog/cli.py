@@ -251,7 +251,7 @@ def read_backup(body: bytes, warn, passphrase: str | None = None) -> list[Event]
         value = json.loads(body.decode("utf-8-sig"), parse_constant=_refuse)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise CliError("The file is not a carelog backup: it is not JSON.") from None
-    if isinstance(value, dict) and value.get("format") == backup_file.FORMAT:
+    if isinstance(value, dict) and value.get("format") == backup_file.FORMAT and "kdf" in value:
         return read_encrypted_backup(body, passphrase)
     if isinstance(value, dict) and "ct" in value and "iv" in value:
         raise CliError("This file is encrypted; read the circle from its sync folder with its passphrase instead.")

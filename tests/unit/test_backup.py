@@ -161,6 +161,7 @@ def test_tampered_broken_or_foreign_files_are_refused():
         "not a carelog backup": b'{"resourceType": "Bundle", "entry": []}',              # foreign
         "not a carelog backup ": b"\x89PNG\r\n\x1a\n\x00\x00",
         "empty": b"   ",
+        "not encrypted": b'{"format": "carelog-backup", "v": 1, "events": []}',     # a plain export
     }
     for expected, data in cases.items():
         problem = _refused(data)

@@ -167,6 +167,9 @@ def parse_envelope(data: Any) -> Envelope:
     value = _json(data)
     if not isinstance(value, dict) or value.get("format") != FORMAT:
         raise BackupError("This is not a carelog backup file.")
+    if "kdf" not in value and isinstance(value.get("events"), list):
+        raise BackupError("This is a carelog export that is not encrypted; restore takes the encrypted "
+                          "backup files this screen makes.")
     version = value.get("version")
     if not _int(version) or version < 1:
         raise BackupError("The backup file is damaged: it has no version.")
