@@ -31,7 +31,7 @@ from typing import Sequence
 
 from .domain import alerts as _alerts
 from .domain import adherence as _adherence
-from .domain import careplan, guard, logbook, profile as _profile
+from .domain import careplan, guard, logbook, profile as _profile, validation
 from .domain.events import CREATE, EDIT, Event
 from .domain.fold import Entry, fold
 from .domain.handoff import Handoff, handoff
@@ -64,9 +64,7 @@ class CareUseCases:
                       end_at: int | None = None) -> list[Event]:
         """Every event (whole histories) of the entries of ``kinds`` (empty: every kind) with an
         event in the range."""
-        found = await self.store.events_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
-        ids = list(dict.fromkeys(e.entry for e in found))
-        return await self.store.events_of_entries(ids) if ids else []
+        return await self.store.histories_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
 
     async def _create(self, recipient: str, kind: str, payload: dict, at: int | None = None):
         eid = self.ids.new_id()
@@ -237,8 +235,26 @@ class CareUseCases:
     # --- more to log -------------------------------------------------------
 
     async def log_daily_living(self, recipient: str, form: dict, at: int | None = None):
-        """Meals, drinks, sleep, bowel, bladder, mobility, falls, mood."""
-        return await self._create(recipient, logbook.DAILY_LIVING, logbook.parse_daily_living(form), at)
+        """Meals, drinks, sleep, bowel, bladder, mobility, falls, mood (at ``at``, else the
+        form's ``at`` (ms, an earlier time), else now)."""
+        payload = logbook.parse_daily_living(form)
+        if at is None:
+            at = validation.parse_time(form, self.clock.now_ms())
+        return await self._create(recipient, logbook.DAILY_LIVING, payload, at)
+
+    def _care_edit(self, current: Entry, form: dict) -> tuple[dict, int] | None:
+        """``(payload, at)`` of an edit of a daily-living entry, an appointment or a plan
+        task record; None for other kinds. An appointment keeps when it was recorded
+        (its ``starts`` is in the form); a task keeps its plan link and slot."""
+        now = self.clock.now_ms()
+        if current.kind == logbook.DAILY_LIVING:
+            payload = logbook.parse_daily_living({**form, "category": current.payload.get("category", "")})
+            return payload, validation.parse_time(form, now)
+        if current.kind == logbook.APPOINTMENT:
+            return logbook.parse_appointment(form), current.at
+        if current.kind == careplan.TASK:
+            return careplan.parse_task_edit(current.payload, form), validation.parse_time(form, now)
+        return None
 
     async def add_appointment(self, recipient: str, form: dict):
         """An appointment at a local wall time in the recipient's zone."""

@@ -226,6 +226,7 @@ class CareScreens:
             s.toast = Toast("Alert limit saved.")
             await self.c.navigate("#/alerts/limits")
         elif name == "daily":
+            self.c._convert_time(values)  # the "When" field: now, or an earlier time
             saved = await self.log.log_daily_living(rid, {**values, "category": arg})
             self.c._undo = lambda: self.log.delete(saved.entry.id)
             s.toast = Toast(f"Saved: {logbook.CATEGORIES.get(arg, arg)}.", undo=True)

@@ -23,10 +23,12 @@ from typing import Any, Awaitable, Callable
 from ..domain import timefmt
 from ..domain.catalogue import VITALS
 from ..domain.events import LOG_KINDS
+from ..domain.timeline_filter import TIMELINE_KINDS
 from ..domain.validation import FormErrors
 from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
 from .care_controller import CareScreens
+from .timeline_screen import TimelineScreen
 from .describe import describe_payload
 from .state import State, Toast
 
@@ -43,6 +45,7 @@ class Controller:
         self.state = State(build=build)
         self._undo: Callable[[], Awaitable[Any]] | None = None  # what "Undo" does now
         self.care = CareScreens(self)  # daily care: today, plan, profile, alerts...
+        self.timeline = TimelineScreen(self)  # #/timeline: filters and search
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -79,6 +82,8 @@ class Controller:
             return
         if parts[:1] == ["entry"] and len(parts) >= 2:
             await self._show_entry(parts[1], history=parts[2:3] == ["history"])
+            return
+        if await self.timeline.navigate(s.route):
             return
         if await self.care.navigate(parts):
             return
@@ -129,7 +134,7 @@ class Controller:
             s.toast = Toast(f"Added {entry.payload['name']}.")
             await self.navigate("#/")
             return
-        if await self.care.submit(form, values):
+        if await self.care.submit(form, values) or await self.timeline.submit(form, values):
             return
         self._convert_time(values)
         if form.startswith("log:"):
@@ -210,7 +215,7 @@ class Controller:
 
     async def _load_timeline(self) -> None:
         s = self.state
-        s.timeline = await self.log.timeline(s.recipient.id) if s.recipient else []
+        s.timeline = await self.log.timeline(s.recipient.id, kinds=TIMELINE_KINDS) if s.recipient else []
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.timeline}
 
     async def _show_entry(self, entry_id: str, history: bool) -> None:

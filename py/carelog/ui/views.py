@@ -160,6 +160,8 @@ def home(state: State) -> Markup:
              h("strong", None, label), h("small", None, sub)) for kind, label, sub in LOG_BUTTONS]),
         h("section", {"aria-labelledby": "timeline-title"},
           h("h2", {"id": "timeline-title"}, "Timeline"),
+          h("a", {"href": "#/timeline", "class": "button secondary big", "data-care": "timeline"},
+            "Filter and search"),
           timeline_list(state)))
 
 
@@ -209,6 +211,9 @@ def log_chooser_vital(state: State) -> Markup:
 
 def entry_fields(state: State, kind: str, vital_type: str | None) -> list[Markup]:
     """The form fields of one kind (used to log and to edit)."""
+    care_fields = care_views.entry_fields(state, kind)  # daily living, appointments, tasks
+    if care_fields is not None:
+        return care_fields
     if kind == "medication":
         return [
             text_input(state, "name", "Medication", required=True, hint="As on the label, e.g. Metformin."),
@@ -353,6 +358,8 @@ FORM_SCREENS = frozenset({"welcome", "add_recipient", "log", "entry"})
 from . import care_views  # noqa: E402 - daily-care screens (they use the helpers above when called)
 
 SCREENS.update(care_views.SCREENS)
+from . import timeline_views  # noqa: E402 - #/timeline: filters and search
+SCREENS.update(timeline_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
 
 
