@@ -280,6 +280,39 @@ class CareUseCases:
     async def mark_looked(self, recipient: str, at: int) -> None:
         await self.settings.put(LAST_LOOKED_KEY.format(recipient=recipient), int(at))
 
+    async def home_summary(self, recipient: str, since: int, tz: _dt.tzinfo, now: int | None = None,
+                           items: list | None = None, limits: dict | None = None,
+                           days: int = 7) -> tuple[Handoff, list, Today]:
+        """Home's three panels from one set of reads: ``(since_last_looked, alerts of the
+        last ``days`` days, today_board)``, the same as the three calls, which read
+        overlapping ranges three times. Handoff's read (every kind from two weeks
+        before ``since``) holds what alerts and Today need, but older readings for the
+        alerts' trends, read apart only when the alerts look further back."""
+        now = self.clock.now_ms() if now is None else now
+        items = await self.plan(recipient) if items is None else items
+        limits = await self.limits(recipient) if limits is None else limits
+        last = local_date(now, tz)
+        lo, hi = day_bounds(last - _dt.timedelta(days=days - 1), tz)[0], day_bounds(last, tz)[1]
+        start = since - 15 * DAY_MS
+        if start > lo - DAY_MS:  # "last looked" ahead of the alerts' days (a clock set back): read apart
+            return (await self.since_last_looked(recipient, since, tz, now, items=items, limits=limits),
+                    await self.alerts(recipient, tz, days=days, now=now, items=items, limits=limits),
+                    await self.today_board(recipient, tz, now, items=items))
+        events = {e.id: e for e in await self._events(recipient, (), start_at=start)}  # every kind
+        acks = await self._events(recipient, (_alerts.ALERT_ACK,))
+        hand_events = list(events.values()) + [e for e in acks if e.at < start]
+        hand = handoff(hand_events, since, now, tz, items, limits, leave_out_author=self.caregiver or None)
+        if lo - 15 * DAY_MS < start:  # the alerts' trends look further back than handoff's read
+            for e in await self._events(recipient, ("vital",), lo - 15 * DAY_MS, start):
+                events.setdefault(e.id, e)
+        for e in acks:
+            events.setdefault(e.id, e)
+        alert_events = [e for e in events.values() if e.kind in ("vital", _alerts.ALERT_ACK) + RECORD_KINDS]
+        found = collect_alerts(alert_events, tz, now, last - _dt.timedelta(days=days - 1), last, items, limits)
+        alert_views = _alerts.alert_list(found, alert_events)
+        board = today(items, [e for e in alert_events if e.kind in RECORD_KINDS], last, tz, now)
+        return hand, alert_views, board
+
     async def since_last_looked(self, recipient: str, since: int, tz: _dt.tzinfo, now: int | None = None,
                                 items: list | None = None, limits: dict | None = None) -> Handoff:
         """What others recorded since ``since``: doses, missed slots, alerts, notes
