@@ -35,3 +35,4 @@ class CareState:
     recent_daily: list = field(default_factory=list)
     adherence: dict = field(default_factory=dict)     # item id -> (today, this week) Adherence
     timeline: Any = None                 # timeline_screen.TimelineView
+    notify: str = "off"                  # notifications: on, off, denied, unsupported (notify_dom)

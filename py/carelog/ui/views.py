@@ -15,6 +15,7 @@ from ..domain import timefmt
 from ..domain.catalogue import MEDICATION_OUTCOMES, MEDICATION_UNITS, ROUTES, VITALS
 from ..domain.fold import Entry
 from .describe import KIND_LABELS, describe_payload
+from .notify_policy import STATUS_WORDS
 from .markup import Markup, fragment, h
 from .state import State
 
@@ -340,6 +341,7 @@ def settings_screen(state: State) -> Markup:
           h("h2", {"id": "storage-title"}, "Storage on this device"),
           h("p", {"data-storage": "persisted" if storage.persisted else "not-persisted"}, kept),
           h("p", None, used) if used else None),
+        notify_section(state),
         h("section", {"aria-labelledby": "people-title"},
           h("h2", {"id": "people-title"}, "People"),
           h("a", {"href": "#/recipients", "class": "button secondary big"}, "Choose a person"),
@@ -361,6 +363,19 @@ SCREENS.update(care_views.SCREENS)
 from . import timeline_views  # noqa: E402 - #/timeline: filters and search
 SCREENS.update(timeline_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
+
+
+def notify_section(state: State) -> Markup:
+    """Settings: the notifications switch and what it means now."""
+    status = state.care.notify
+    on = status == "on"
+    return h("section", {"aria-labelledby": "notify-title", "class": "notify-panel"},
+             h("h2", {"id": "notify-title"}, "Notifications"),
+             h("button", {"type": "button", "class": "secondary big", "role": "switch",
+                          "aria-checked": "true" if on else "false", "data-action": "notify-toggle",
+                          "aria-describedby": "notify-status", "disabled": status == "unsupported"},
+               "Notifications: " + ("On" if on else "Off")),
+             h("p", {"id": "notify-status", "data-notify": status}, STATUS_WORDS.get(status, "")))
 
 
 def header(state: State) -> Markup:
