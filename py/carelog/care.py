@@ -31,7 +31,7 @@ from typing import Sequence
 
 from .domain import alerts as _alerts
 from .domain import adherence as _adherence
-from .domain import careplan, guard, logbook, profile as _profile
+from .domain import careplan, guard, logbook, profile as _profile, validation
 from .domain.events import CREATE, EDIT, Event
 from .domain.fold import Entry, fold
 from .domain.handoff import Handoff, handoff
@@ -64,9 +64,7 @@ class CareUseCases:
                       end_at: int | None = None) -> list[Event]:
         """Every event (whole histories) of the entries of ``kinds`` (empty: every kind) with an
         event in the range."""
-        found = await self.store.events_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
-        ids = list(dict.fromkeys(e.entry for e in found))
-        return await self.store.events_of_entries(ids) if ids else []
+        return await self.store.histories_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
 
     async def _create(self, recipient: str, kind: str, payload: dict, at: int | None = None):
         eid = self.ids.new_id()
@@ -237,8 +235,26 @@ class CareUseCases:
     # --- more to log -------------------------------------------------------
 
     async def log_daily_living(self, recipient: str, form: dict, at: int | None = None):
-        """Meals, drinks, sleep, bowel, bladder, mobility, falls, mood."""
-        return await self._create(recipient, logbook.DAILY_LIVING, logbook.parse_daily_living(form), at)
+        """Meals, drinks, sleep, bowel, bladder, mobility, falls, mood (at ``at``, else the
+        form's ``at`` (ms, an earlier time), else now)."""
+        payload = logbook.parse_daily_living(form)
+        if at is None:
+            at = validation.parse_time(form, self.clock.now_ms())
+        return await self._create(recipient, logbook.DAILY_LIVING, payload, at)
+
+    def _care_edit(self, current: Entry, form: dict) -> tuple[dict, int] | None:
+        """``(payload, at)`` of an edit of a daily-living entry, an appointment or a plan
+        task record; None for other kinds. An appointment keeps when it was recorded
+        (its ``starts`` is in the form); a task keeps its plan link and slot."""
+        now = self.clock.now_ms()
+        if current.kind == logbook.DAILY_LIVING:
+            payload = logbook.parse_daily_living({**form, "category": current.payload.get("category", "")})
+            return payload, validation.parse_time(form, now)
+        if current.kind == logbook.APPOINTMENT:
+            return logbook.parse_appointment(form), current.at
+        if current.kind == careplan.TASK:
+            return careplan.parse_task_edit(current.payload, form), validation.parse_time(form, now)
+        return None
 
     async def add_appointment(self, recipient: str, form: dict):
         """An appointment at a local wall time in the recipient's zone."""
@@ -263,6 +279,39 @@ class CareUseCases:
 
     async def mark_looked(self, recipient: str, at: int) -> None:
         await self.settings.put(LAST_LOOKED_KEY.format(recipient=recipient), int(at))
+
+    async def home_summary(self, recipient: str, since: int, tz: _dt.tzinfo, now: int | None = None,
+                           items: list | None = None, limits: dict | None = None,
+                           days: int = 7) -> tuple[Handoff, list, Today]:
+        """Home's three panels from one set of reads: ``(since_last_looked, alerts of the
+        last ``days`` days, today_board)``, the same as the three calls, which read
+        overlapping ranges three times. Handoff's read (every kind from two weeks
+        before ``since``) holds what alerts and Today need, but older readings for the
+        alerts' trends, read apart only when the alerts look further back."""
+        now = self.clock.now_ms() if now is None else now
+        items = await self.plan(recipient) if items is None else items
+        limits = await self.limits(recipient) if limits is None else limits
+        last = local_date(now, tz)
+        lo, hi = day_bounds(last - _dt.timedelta(days=days - 1), tz)[0], day_bounds(last, tz)[1]
+        start = since - 15 * DAY_MS
+        if start > lo - DAY_MS:  # "last looked" ahead of the alerts' days (a clock set back): read apart
+            return (await self.since_last_looked(recipient, since, tz, now, items=items, limits=limits),
+                    await self.alerts(recipient, tz, days=days, now=now, items=items, limits=limits),
+                    await self.today_board(recipient, tz, now, items=items))
+        events = {e.id: e for e in await self._events(recipient, (), start_at=start)}  # every kind
+        acks = await self._events(recipient, (_alerts.ALERT_ACK,))
+        hand_events = list(events.values()) + [e for e in acks if e.at < start]
+        hand = handoff(hand_events, since, now, tz, items, limits, leave_out_author=self.caregiver or None)
+        if lo - 15 * DAY_MS < start:  # the alerts' trends look further back than handoff's read
+            for e in await self._events(recipient, ("vital",), lo - 15 * DAY_MS, start):
+                events.setdefault(e.id, e)
+        for e in acks:
+            events.setdefault(e.id, e)
+        alert_events = [e for e in events.values() if e.kind in ("vital", _alerts.ALERT_ACK) + RECORD_KINDS]
+        found = collect_alerts(alert_events, tz, now, last - _dt.timedelta(days=days - 1), last, items, limits)
+        alert_views = _alerts.alert_list(found, alert_events)
+        board = today(items, [e for e in alert_events if e.kind in RECORD_KINDS], last, tz, now)
+        return hand, alert_views, board
 
     async def since_last_looked(self, recipient: str, since: int, tz: _dt.tzinfo, now: int | None = None,
                                 items: list | None = None, limits: dict | None = None) -> Handoff:

@@ -52,6 +52,36 @@ class EntryStore(abc.ABC):
     async def latest_hlc(self) -> str | None:
         """The greatest clock stamp stored, or None when empty."""
 
+    async def histories_in_range(self, recipient: str, start_at: int | None = None, end_at: int | None = None,
+                                 kinds: Sequence[str] | None = None) -> list[Event]:
+        """Every event (whole histories) of the entries that have an event of ``kinds``
+        in ``[start_at, end_at)``. This default is two reads; the IndexedDB store
+        answers in one call (one crossing, each record parsed once)."""
+        found = await self.events_in_range(recipient, start_at=start_at, end_at=end_at, kinds=kinds)
+        ids = list(dict.fromkeys(e.entry for e in found))
+        return await self.events_of_entries(ids) if ids else []
+
+    async def find_events(self, query: dict) -> tuple[list[Event], bool]:
+        """The timeline's search (``domain.timeline_filter.store_query``): events
+        matching it, newest first, of at most ``query["limit"]`` entries, and
+        whether more may exist. This default walks ``events_in_range``; the
+        IndexedDB store does the same pass inside JavaScript, in one call."""
+        from .domain.timeline_filter import event_matches  # noqa: PLC0415 - only when searching
+
+        found = await self.events_in_range(query["recipient"], query.get("start"), query.get("end"),
+                                           kinds=query.get("kinds"), newest_first=True)
+        out: list[Event] = []
+        entries: set[str] = set()
+        for event in found:
+            if not event_matches(event, query):
+                continue
+            if event.entry not in entries:
+                if len(entries) >= query.get("limit", 50):
+                    return out, True
+                entries.add(event.entry)
+            out.append(event)
+        return out, False
+
 
 class Settings(abc.ABC):
     """Small per-device values: device id, caregiver name, choices."""

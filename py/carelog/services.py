@@ -126,10 +126,14 @@ class CareLog(CareUseCases):
     async def edit(self, entry_id: str, form: dict) -> Saved:
         """Change an entry: a new event revising its current head(s)."""
         current = await self.entry(entry_id)
-        payload = validation.parse_entry(current.kind, form)
-        if current.kind == "medication":  # a dose of the care plan keeps its link (care.record_dose)
-            payload.update({k: current.payload[k] for k in ("plan_item", "slot") if k in current.payload})
-        at = validation.parse_time(form, self.clock.now_ms()) if current.kind != RECIPIENT else current.at
+        care_fields = self._care_edit(current, form)  # daily living, appointments, tasks (care.py)
+        if care_fields is not None:
+            payload, at = care_fields
+        else:
+            payload = validation.parse_entry(current.kind, form)
+            if current.kind == "medication":  # a dose of the care plan keeps its link (care.record_dose)
+                payload.update({k: current.payload[k] for k in ("plan_item", "slot") if k in current.payload})
+            at = validation.parse_time(form, self.clock.now_ms()) if current.kind != RECIPIENT else current.at
         event = self._new_event(id=self.ids.new_id(), recipient=current.recipient, kind=current.kind,
                                 entry=entry_id, op=EDIT, revises=current.head_ids, at=at,
                                 payload=payload)

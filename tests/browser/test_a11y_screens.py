@@ -71,3 +71,66 @@ def test_core_screens_have_no_serious_violations(make_page, app_server):
     wait_screen(page, "Choose a person")
     check_screen(page, "people", seen)
     assert len(seen) == 14, seen
+
+
+def test_timeline_notifications_and_daily_care_edit_screens_have_no_serious_violations(make_page, app_server):
+    """The timeline with filters (also with a problem and no results), the edit
+    screens of daily living and appointments, and Settings with notifications."""
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page = make_page(viewport=TABLET)
+    install_axe(page)
+    page.goto(app_server.url)
+    wait_ready(page)
+    wait_screen(page, "Welcome to carelog")
+    page.fill("#f-name", "Ann")
+    page.click("form[data-form=caregiver] button[type=submit]")
+    wait_screen(page, "Who do you care for?")
+    page.fill("#f-name", "Mum")
+    page.click("form[data-form=recipient] button[type=submit]")
+    wait_screen(page, "Mum")
+    seen: list[str] = []
+
+    page.click("main a[data-care=daily]")
+    page.click("main a[data-category=fluids]")
+    wait_screen(page, "Drinks")
+    check_screen(page, "daily living form with its time", seen)
+    page.fill("#f-amount_ml", "250")
+    page.click("form[data-form='daily:fluids'] button[type=submit]")
+    wait_for_toast(page, "Saved")
+    page.click("main a[data-care=appointments]")
+    page.click("main a[href='#/appointments/new']")
+    page.fill("#f-title", "GP")
+    page.fill("#f-starts", "2030-01-02T10:00")
+    page.click("form[data-form=appointment] button[type=submit]")
+    wait_for_toast(page, "Appointment saved")
+    page.click("a.brand")
+    wait_screen(page, "Mum")
+
+    page.click("ol.timeline li.kind-daily_living .item-link")
+    wait_screen(page, "Daily living")
+    check_screen(page, "daily living entry", seen)
+    page.click("main a:has-text('Back')")
+    wait_screen(page, "Mum")
+    page.click("ol.timeline li.kind-appointment .item-link")
+    wait_screen(page, "Appointment")
+    check_screen(page, "appointment entry", seen)
+    page.click("main a:has-text('Back')")
+    wait_screen(page, "Mum")
+
+    page.click("main a[data-care=timeline]")
+    wait_screen(page, "Timeline")
+    check_screen(page, "timeline", seen)
+    page.fill("#f-q", "nothing like this")
+    page.click("form[data-form=timeline-filter] button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Nothing matches")
+    check_screen(page, "timeline, no match", seen)
+    page.evaluate("location.hash = '#/timeline?from=2026-02-31'")
+    expect(page.locator("#filter-problem")).to_be_visible()
+    check_screen(page, "timeline with a problem", seen)
+
+    page.click("header a.settings-link")
+    wait_screen(page, "Settings")
+    expect(page.locator("button[role=switch]")).to_be_visible()
+    check_screen(page, "settings with notifications", seen)
+    assert len(seen) == 7, seen

@@ -41,8 +41,8 @@ async def _call(promise_factory):
         raise _translate(error) from error
 
 
-def _events(json_text: str) -> list[Event]:
-    return _records_to_events(json.loads(json_text))
+def _events(json_text: str | list) -> list[Event]:
+    return _records_to_events(json.loads(json_text) if isinstance(json_text, str) else json_text)
 
 
 def _records_to_events(records: list) -> list[Event]:
@@ -103,6 +103,17 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
 
     async def events_of_kind(self, kind):
         return _events(await _call(lambda: self._db.ofKind(kind)))
+
+    async def histories_in_range(self, recipient, start_at=None, end_at=None, kinds=None):
+        """One call: the range's entries and their whole histories (``histories`` in idb.js)."""
+        query = json.dumps({"recipient": recipient, "start": start_at, "end": end_at,
+                            "kinds": list(kinds) if kinds else None, "limit": None, "newestFirst": False})
+        return _events(await _call(lambda: self._db.histories(query)))
+
+    async def find_events(self, query):
+        """The timeline's search in one call: the filter runs in JavaScript (``find`` in idb.js)."""
+        answer = json.loads(await _call(lambda: self._db.find(json.dumps(query))))
+        return _events(answer["events"]), bool(answer["more"])
 
     async def latest_hlc(self):
         value = await _call(lambda: self._db.latestHlc())

@@ -280,3 +280,23 @@ def parse_task_record(item: PlanItem, slot: str | None, form: Mapping[str, Any])
     if errors:
         raise FormErrors(errors)
     return payload
+
+
+def parse_task_edit(current: Mapping[str, Any], form: Mapping[str, Any]) -> dict:
+    """A change to a task record: status, reason and note from the form; the name,
+    plan link and slot stay as recorded (the plan item may have changed since)."""
+    errors: dict[str, str] = {}
+    status = validation._choice(form, "status", "What happened", TASK_OUTCOMES, errors, default=DONE)
+    payload: dict[str, Any] = {k: current[k] for k in ("name", "plan_item", "slot") if k in current}
+    payload["status"] = status
+    reason = validation._optional_text(form, "reason", "The reason", errors, limit=500)
+    if status == SKIPPED and not reason and "reason" not in errors:
+        errors["reason"] = "Say why the task was skipped."
+    if reason:
+        payload["reason"] = reason
+    note = validation._optional_text(form, "note", "The note", errors)
+    if note:
+        payload["note"] = note
+    if errors:
+        raise FormErrors(errors)
+    return payload

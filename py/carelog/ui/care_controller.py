@@ -177,11 +177,9 @@ class CareScreens:
             care.since[rid] = last if last is not None else s.now_ms - DAY_MS
             await self.log.mark_looked(rid, s.now_ms)
         items, limits = await self.log.plan(rid), await self.log.limits(rid)  # read once for all three
-        care.handoff = await self.log.since_last_looked(rid, care.since[rid], care.tz, s.now_ms,
-                                                        items=items, limits=limits)
-        care.alerts = await self.log.alerts(rid, care.tz, now=s.now_ms, items=items, limits=limits)
+        care.handoff, care.alerts, care.board = await self.log.home_summary(  # one set of reads for the three
+            rid, care.since[rid], care.tz, s.now_ms, items=items, limits=limits)
         care.open_alerts = sum(1 for a in care.alerts if a.open)
-        care.board = await self.log.today_board(rid, care.tz, s.now_ms, items=items)
 
     # --- forms -------------------------------------------------------------
 
@@ -226,6 +224,7 @@ class CareScreens:
             s.toast = Toast("Alert limit saved.")
             await self.c.navigate("#/alerts/limits")
         elif name == "daily":
+            self.c._convert_time(values)  # the "When" field: now, or an earlier time
             saved = await self.log.log_daily_living(rid, {**values, "category": arg})
             self.c._undo = lambda: self.log.delete(saved.entry.id)
             s.toast = Toast(f"Saved: {logbook.CATEGORIES.get(arg, arg)}.", undo=True)

@@ -34,3 +34,5 @@ class CareState:
     since: dict = field(default_factory=dict)         # recipient -> "last looked" of this session
     recent_daily: list = field(default_factory=list)
     adherence: dict = field(default_factory=dict)     # item id -> (today, this week) Adherence
+    timeline: Any = None                 # timeline_screen.TimelineView
+    notify: str = "off"                  # notifications: on, off, denied, unsupported (notify_dom)

@@ -456,9 +456,16 @@ def daily_screen(state: State) -> Markup:
 
 
 def daily_form_screen(state: State) -> Markup:
-    """The fields of one daily-living category."""
+    """The fields of one daily-living category, when (now or earlier) and a note."""
     base = _views()
     cat = state.care.daily_category or "meals"
+    return base._form(f"daily:{cat}", logbook.CATEGORIES[cat], state, *daily_fields(state, cat),
+                      cancel_route="#/daily")
+
+
+def daily_fields(state: State, cat: str) -> list[Markup]:
+    """A daily-living category's fields (to log and to edit)."""
+    base = _views()
     f = {
         "meals": lambda: [base.select(state, "meal", "Meal", logbook.MEALS, blank="—"),
                           base.choice_buttons(state, "portion", "How much was eaten", logbook.PORTIONS, "all")],
@@ -473,9 +480,8 @@ def daily_form_screen(state: State) -> Markup:
         "fall": lambda: [base.choice_buttons(state, "injury", "Any injury", logbook.INJURY, "none"),
                          base.text_input(state, "where", "Where it happened (optional)")],
         "mood": lambda: [base.choice_buttons(state, "mood", "Mood", logbook.MOODS, "calm")],
-    }[cat]()
-    return base._form(f"daily:{cat}", logbook.CATEGORIES[cat], state, *f,
-                      base.textarea(state, "note", "Note (optional)"), cancel_route="#/daily")
+    }.get(cat, list)()
+    return [*f, base.time_input(state), base.textarea(state, "note", "Note (optional)")]
 
 
 def _appointment(state: State, a) -> Markup:
@@ -504,8 +510,14 @@ def appointments_screen(state: State) -> Markup:
 
 def appointment_form_screen(state: State) -> Markup:
     base = _views()
-    return base._form(
-        "appointment", "Add an appointment", state,
+    return base._form("appointment", "Add an appointment", state, *appointment_fields(state),
+                      cancel_route="#/appointments")
+
+
+def appointment_fields(state: State) -> list[Markup]:
+    """An appointment's fields (to add and to edit)."""
+    base = _views()
+    return [
         base.text_input(state, "title", "What it is", required=True, hint="e.g. Heart clinic check-up"),
         base.text_input(state, "starts", "Date and time", kind="datetime-local", required=True,
                         hint=f"In {state.care.tz_name} time."),
@@ -513,7 +525,24 @@ def appointment_form_screen(state: State) -> Markup:
         base.text_input(state, "with_whom", "With whom (optional)"),
         base.text_input(state, "who_goes", "Who goes (optional)"),
         base.textarea(state, "notes", "Notes (optional)"),
-        cancel_route="#/appointments")
+    ]
+
+
+def entry_fields(state: State, kind: str) -> list[Markup] | None:
+    """The edit form's fields of a daily-care kind in the timeline (None: not one)."""
+    base = _views()
+    if kind == logbook.DAILY_LIVING:
+        cat = str(state.form_values.get("category", "") or "")
+        if cat not in logbook.CATEGORIES:
+            return [h("p", {"class": "hint"}, "This entry can be changed only in a newer version of carelog.")]
+        return [h("p", {"class": "meta"}, logbook.CATEGORIES[cat]), *daily_fields(state, cat)]
+    if kind == logbook.APPOINTMENT:
+        return appointment_fields(state)
+    if kind == careplan.TASK:
+        return [base.choice_buttons(state, "status", "What happened", careplan.TASK_OUTCOMES, careplan.DONE),
+                base.text_input(state, "reason", "Reason (if skipped)"),
+                base.time_input(state), base.textarea(state, "note", "Note (optional)")]
+    return None
 
 
 SCREENS = {

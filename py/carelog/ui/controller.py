@@ -23,11 +23,13 @@ from typing import Any, Awaitable, Callable
 from ..domain import timefmt
 from ..domain.catalogue import VITALS
 from ..domain.events import LOG_KINDS
+from ..domain.timeline_filter import TIMELINE_KINDS
 from ..domain.validation import FormErrors
 from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
 from .care_controller import CareScreens
 from .report_controller import ReportScreens
+from .timeline_screen import TimelineScreen
 from .describe import describe_payload
 from .safety_controller import SafetyScreens
 from .state import State, Toast
@@ -47,6 +49,7 @@ class Controller:
         self.care = CareScreens(self)  # daily care: today, plan, profile, alerts...
         self.safety = SafetyScreens(self)  # storage health and backups (#/storage)
         self.reports = ReportScreens(self)  # charts, visit report, export/import, handoff share
+        self.timeline = TimelineScreen(self)  # #/timeline: filters and search
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -89,6 +92,8 @@ class Controller:
             return
         if parts[:1] == ["entry"] and len(parts) >= 2:
             await self._show_entry(parts[1], history=parts[2:3] == ["history"])
+            return
+        if await self.timeline.navigate(s.route):
             return
         if await self.care.navigate(parts) or await self.reports.navigate(parts):
             return
@@ -142,7 +147,8 @@ class Controller:
             s.toast = Toast(f"Added {entry.payload['name']}.")
             await self.navigate("#/")
             return
-        if await self.care.submit(form, values) or await self.reports.submit(form, values):
+        if (await self.care.submit(form, values) or await self.reports.submit(form, values)
+                or await self.timeline.submit(form, values)):
             return
         self._convert_time(values)
         if form.startswith("log:"):
@@ -231,7 +237,7 @@ class Controller:
 
     async def _load_timeline(self) -> None:
         s = self.state
-        s.timeline = await self.log.timeline(s.recipient.id) if s.recipient else []
+        s.timeline = await self.log.timeline(s.recipient.id, kinds=TIMELINE_KINDS) if s.recipient else []
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.timeline}
 
     async def _load_conflicts(self) -> None:

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 from ..domain.catalogue import MEDICATION_OUTCOMES, MEDICATION_UNITS, ROUTES, VITALS
+from .describe_care import DESCRIBE as CARE_DESCRIBE, LABELS as CARE_LABELS
 
 KIND_LABELS = {
     "medication": "Medication", "vital": "Vital sign", "symptom": "Symptom", "note": "Note",
-    "recipient": "Care recipient",
+    "recipient": "Care recipient", **CARE_LABELS,
 }
 
 
@@ -71,4 +72,6 @@ def describe_payload(kind: str, payload: dict) -> str:
         return text if len(text) <= 140 else text[:139] + "…"
     if kind == "recipient":
         return _text(payload, "name")
+    if kind in CARE_DESCRIBE:
+        return CARE_DESCRIBE[kind](payload)
     return KIND_LABELS.get(kind, kind)

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import report_dom, views
 from .controller import Controller
+from .notify_dom import DomNotifier
 from .state import Toast
 
 TOAST_MS = 10_000
@@ -63,6 +64,7 @@ class DomApp:
         self._toast_timer = None
         self._channel = None
         self.locked = False  # the passphrase lock is closed (lock_dom): no action, no refresh
+        self.notifier: DomNotifier | None = None
 
     # --- wiring ------------------------------------------------------------
 
@@ -82,6 +84,8 @@ class DomApp:
             state.update_ready = bool(getattr(boot, "updateReady", False))
         self.controller.care.set_device_zone(device_zone())
         await self.controller.start()
+        self.notifier = DomNotifier(self.controller, self.window)  # system notifications (Settings)
+        await self.notifier.start()
         self._listen(self.root, "click", self._on_click)
         self._listen(self.root, "submit", self._on_submit)
         self._listen(self.toast_region, "click", self._on_click)
@@ -125,6 +129,9 @@ class DomApp:
             return
         if action == "apply-update":
             self.window.carelogBoot.applyUpdate()
+            return
+        if action == "notify-toggle":  # asks the browser's permission: only ever on this tap
+            self._spawn(self._run(self.notifier.toggle, keep_toast=False))
             return
         self._spawn(self._run(lambda: self.controller.action(action, data), keep_toast=action == "undo"))
 
@@ -209,6 +216,8 @@ class DomApp:
         state = self.controller.state
         self.root.innerHTML = str(views.render(state))
         self._render_toast()
+        if self.notifier is not None:
+            self.notifier.spawn_check()
         if str(self.window.location.hash or "#/") != state.route:
             self._ignore_hash = state.route
             self.window.location.hash = state.route

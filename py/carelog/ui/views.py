@@ -15,6 +15,7 @@ from ..domain import timefmt
 from ..domain.catalogue import MEDICATION_OUTCOMES, MEDICATION_UNITS, ROUTES, VITALS
 from ..domain.fold import Entry
 from .describe import KIND_LABELS, describe_payload
+from .notify_policy import STATUS_WORDS
 from .markup import Markup, fragment, h
 from .state import State
 
@@ -163,6 +164,8 @@ def home(state: State) -> Markup:
              h("strong", None, label), h("small", None, sub)) for kind, label, sub in LOG_BUTTONS]),
         h("section", {"aria-labelledby": "timeline-title"},
           h("h2", {"id": "timeline-title"}, "Timeline"),
+          h("a", {"href": "#/timeline", "class": "button secondary big", "data-care": "timeline"},
+            "Filter and search"),
           timeline_list(state)))
 
 
@@ -212,6 +215,9 @@ def log_chooser_vital(state: State) -> Markup:
 
 def entry_fields(state: State, kind: str, vital_type: str | None) -> list[Markup]:
     """The form fields of one kind (used to log and to edit)."""
+    care_fields = care_views.entry_fields(state, kind)  # daily living, appointments, tasks
+    if care_fields is not None:
+        return care_fields
     if kind == "medication":
         return [
             text_input(state, "name", "Medication", required=True, hint="As on the label, e.g. Metformin."),
@@ -343,6 +349,7 @@ def settings_screen(state: State) -> Markup:
           h("h2", {"id": "lock-title"}, "Lock and passphrase"),
           h("button", {"type": "button", "class": "button secondary big", "data-lock": "settings"},
             "Lock settings")),
+        notify_section(state),
         h("section", {"aria-labelledby": "people-title"},
           h("h2", {"id": "people-title"}, "People"),
           h("a", {"href": "#/recipients", "class": "button secondary big"}, "Choose a person"),
@@ -364,6 +371,8 @@ SCREENS.update(care_views.SCREENS)
 from . import conflict_views  # noqa: E402 - the conflicts screen (sync)
 
 SCREENS.update(conflict_views.SCREENS)
+from . import timeline_views  # noqa: E402 - #/timeline: filters and search
+SCREENS.update(timeline_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
 from . import safety_views  # noqa: E402 - storage health and backups
 SCREENS.update(safety_views.SCREENS)
@@ -372,6 +381,19 @@ FORM_SCREENS = FORM_SCREENS | safety_views.FORM_SCREENS
 from . import report_views  # noqa: E402 - charts, visit report, export/import, handoff share
 
 SCREENS.update(report_views.SCREENS)
+
+
+def notify_section(state: State) -> Markup:
+    """Settings: the notifications switch and what it means now."""
+    status = state.care.notify
+    on = status == "on"
+    return h("section", {"aria-labelledby": "notify-title", "class": "notify-panel"},
+             h("h2", {"id": "notify-title"}, "Notifications"),
+             h("button", {"type": "button", "class": "secondary big", "role": "switch",
+                          "aria-checked": "true" if on else "false", "data-action": "notify-toggle",
+                          "aria-describedby": "notify-status", "disabled": status == "unsupported"},
+               "Notifications: " + ("On" if on else "Off")),
+             h("p", {"id": "notify-status", "data-notify": status}, STATUS_WORDS.get(status, "")))
 
 
 def header(state: State) -> Markup:
