@@ -18,7 +18,8 @@ Inputs (paths relative to this file's folder, the repo root):
 
 Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
-    pyscript.json               PyScript config, relative URLs only
+    pyscript.json               PyScript config, relative URLs only; its interpreter is
+                                js/fast-start.mjs (Pyodide with a memory snapshot)
     app/carelog-<ver>-py3-none-any.whl
     vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock
     vendor/pyscript/            @pyscript/core dist/ without source maps
