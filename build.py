@@ -18,11 +18,19 @@ Inputs (paths relative to this file's folder, the repo root):
 
 Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
-    pyscript.json               PyScript config, relative URLs only
+    pyscript.json               PyScript config, relative URLs only; its interpreter is
+                                js/fast-start.mjs (Pyodide with a memory snapshot)
     app/carelog-<ver>-py3-none-any.whl
     vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock
     vendor/pyscript/            @pyscript/core dist/ without source maps
-    asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}]}
+    asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path]}
+    <file>.gz                   gzip copies of the compressible files (not in the manifest),
+                                which `serve` sends with Content-Encoding: gzip
+
+"lazy" lists the files the service worker does NOT precache: nothing in carelog
+loads them (PyScript's code editor, terminal and MicroPython chunks; micropip and
+packaging, which only a pyscript.json "packages" entry would load). They stay in
+dist/ for whoever adds such a feature, but a first visit does not download them.
 
 The build is deterministic: the same inputs and SOURCE_DATE_EPOCH (default
 315532800, 1980-01-01) give a byte-identical dist/. Every URL it writes is
@@ -32,6 +40,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fnmatch
+import gzip
 import hashlib
 import http.server
 import json
@@ -53,6 +63,14 @@ PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 NPM_PINS = ("pyodide", "@pyscript/core")
 UNPACKED = ("tzdata",)  # browser wheels PyScript unpacks next to the app (pyscript.json "files")
 BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
+# (PyScript's core imports its py-editor, py-terminal and py-game plugins at every
+# start: they are small and precached; the editor and terminal libraries they load
+# only for an editor or terminal element are not.)
+LAZY_PATTERNS = ("vendor/pyscript/codemirror*", "vendor/pyscript/xterm*", "vendor/pyscript/mpy-*",
+                 "vendor/pyscript/pyodide_graph-*", "vendor/pyscript/toml-*", "vendor/pyscript/zip-*",
+                 "vendor/pyscript/service-worker.js", "vendor/pyodide/micropip-*", "vendor/pyodide/packaging-*")
+GZIP_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".wasm", ".py", ".svg", ".webmanifest")
+GZIP_MIN_BYTES = 1024
 GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".nojekyll"}
 NPM_HINT = "install Node.js 20+ and npm: apt-get install nodejs npm"
 
@@ -265,9 +283,26 @@ def write_manifest(out: Path, sw_template: Path) -> dict:
     if sw_bytes:
         (out / "sw.js").write_bytes(sw_bytes.replace(BUILD_ID_PLACEHOLDER, build_id.encode()))
     stamp_build_id(out, files, build_id)
-    manifest = {"build": build_id, "files": files}
+    lazy = [f["path"] for f in files if any(fnmatch.fnmatchcase(f["path"], pat) for pat in LAZY_PATTERNS)]
+    manifest = {"build": build_id, "files": files, "lazy": lazy}
     write_json(out / "asset-manifest.json", manifest)
     return manifest
+
+
+def write_gzip_copies(out: Path) -> int:
+    """Write <file>.gz (level 9, no name, mtime 0: deterministic) next to every
+    compressible file that shrinks by 10% or more; return how many."""
+    count = 0
+    for rel in rel_files(out):
+        path = out / rel
+        if path.suffix not in GZIP_SUFFIXES or path.stat().st_size < GZIP_MIN_BYTES:
+            continue
+        data = path.read_bytes()
+        packed = gzip.compress(data, 9, mtime=0)
+        if len(packed) <= 0.9 * len(data):
+            path.with_name(path.name + ".gz").write_bytes(packed)
+            count += 1
+    return count
 
 
 def stamp_build_id(out: Path, files: list[dict], build_id: str) -> None:
@@ -300,8 +335,10 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
     vendor_pyscript(root / "node_modules" / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript")
     files = {f"./app/{WHEEL_NAME}": "./*"}
     files.update({f"./vendor/pyodide/{w.name}": "./*" for w in wheels if w.name.split("-")[0] in UNPACKED})
-    write_json(out / "pyscript.json", {"interpreter": "./vendor/pyodide/pyodide.mjs", "files": files})
-    return write_manifest(out, root / "public" / "sw.js")
+    write_json(out / "pyscript.json", {"interpreter": "./js/fast-start.mjs", "files": files})
+    manifest = write_manifest(out, root / "public" / "sw.js")
+    write_gzip_copies(out)
+    return manifest
 
 
 # --------------------------------------------------------------------------- serve
@@ -334,7 +371,7 @@ def make_handler(root_dir, base_path: str = "/"):
             """Serve paths inside base; redirect base without its slash; 404 the rest."""
             path, _, query = self.path.partition("?")
             if path.startswith(base):
-                return super().send_head()
+                return self._send_gzip_head() or super().send_head()
             if path + "/" == base:
                 self.send_response(301)
                 self.send_header("Location", base + ("?" + query if query else ""))
@@ -343,6 +380,31 @@ def make_handler(root_dir, base_path: str = "/"):
             else:
                 self.send_error(404, "outside the served base path")
             return None
+
+        def _send_gzip_head(self):
+            """The <file>.gz copy with Content-Encoding: gzip, when the client accepts
+            gzip and the build wrote one that is not older than the file; else None
+            (then the plain file is sent)."""
+            if "gzip" not in self.headers.get("Accept-Encoding", ""):
+                return None
+            local = Path(self.translate_path(self.path))
+            if local.is_dir():
+                if not self.path.partition("?")[0].endswith("/"):
+                    return None  # the plain handler redirects "dir" to "dir/"
+                local = local / "index.html"
+            packed = local.with_name(local.name + ".gz")
+            if not (local.is_file() and packed.is_file()):
+                return None
+            if packed.stat().st_mtime_ns < local.stat().st_mtime_ns:
+                return None  # the file was changed after the build: the copy is stale
+            f = packed.open("rb")
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(local)))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
+            self.send_header("Content-Length", str(packed.stat().st_size))
+            self.end_headers()
+            return f
 
         def translate_path(self, path):
             return super().translate_path("/" + path[len(base):])

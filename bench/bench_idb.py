@@ -36,13 +36,12 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (BENCH, BenchServer, LoadMonitor, MARKS_SCRIPT, busy_processes,  # noqa: E402
-                    launch, launch_on_disk, machine_load, ms, snapshot_dist, stats, table)
+from common import (BENCH, MARKS_SCRIPT, BenchRun,  # noqa: E402
+                    launch, launch_on_disk, ms, stats, table)
 
 READ_DB = "bench-read"
 SEALED_DB = "bench-read-sealed"
@@ -85,12 +84,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    started = time.perf_counter()
-    load_before = machine_load()
-    busy_before = busy_processes()
-    dist, manifest = snapshot_dist(args.dist, args.build)
-    server = BenchServer(dist).start()
-    monitor = LoadMonitor().start()
+    run = BenchRun(args.dist, args.build)
+    server, manifest, monitor = run.server, run.manifest, run.monitor
     n, runs = args.records, args.runs
     first = max(0, (n - args.range) // 2)
     results: dict[str, list] = {}
@@ -227,9 +222,7 @@ def main(argv=None) -> int:
             browser.close()
         else:
             shutil.rmtree(profile, ignore_errors=True)
-    server.stop()
-    monitor.stop()
-    elapsed = time.perf_counter() - started
+    run.finish()
 
     def row(label, key, ref=None):
         med, lo_, hi_ = stats(results[key])
@@ -281,9 +274,7 @@ def main(argv=None) -> int:
                 aligns="lrrrr"))
     print("ratio: Python row / its JS row (same transaction shape); reference rows / JS 'strict'.")
     print()
-    print(f"machine before: {load_before}; CPU in use (1 s, % of one core): {', '.join(busy_before)}")
-    print(monitor.summary())
-    print(f"total run time {elapsed:.0f} s")
+    print(run.report())
     if args.json:
         args.json.write_text(json.dumps({"chromium": version, "build": manifest["build"], "runs": runs,
                                          "same_schema": same_schema, "results": results,

@@ -5,7 +5,11 @@
 - ``BenchServer``: serves that copy at ``/carelog/`` through ``build.make_handler``
   and the bare-Pyodide baseline page at ``/bench/bare/`` on 127.0.0.1; it can be
   stopped and started again on the same port (to prove "offline" by stopping
-  it), and counts the response-body bytes it sends.
+  it), and counts the response-body bytes it sends. Like ``build.py serve`` it
+  sends the build's .gz copies to a browser that accepts gzip (the bare page's
+  Pyodide files too), so the bytes counted are the bytes over the wire.
+- ``BenchRun``: the start-up block every benchmark shares (machine load before,
+  dist copy, server, load monitor) and its closing lines of the report.
 - ``launch()``: Debian's Chromium with the project's flags.
 - ``MARKS_SCRIPT``: an init script that timestamps boot phases in the page.
 - ``stats()`` / ``table()``: median/min/max and a plain text table.
@@ -152,7 +156,7 @@ class BenchServer:
             def send_head(self):
                 path = self.path.partition("?")[0]
                 if path.startswith(BARE_BASE):
-                    return http.server.SimpleHTTPRequestHandler.send_head(self)
+                    return self._send_gzip_head() or http.server.SimpleHTTPRequestHandler.send_head(self)
                 return super().send_head()
 
             def translate_path(self, path):
@@ -204,6 +208,36 @@ class BenchServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class BenchRun:
+    """What every benchmark starts with and ends with:
+
+        run = BenchRun(args.dist, args.build)   # load before, dist copy, server, monitor
+        ... run.server.app_url, run.dist, run.manifest ...
+        run.finish()                            # server and monitor stopped
+        print(run.report())                     # machine load lines + run time
+    """
+
+    def __init__(self, dist: Path | None = None, fresh_build: bool = False):
+        self.started = time.perf_counter()
+        self.load_before = machine_load()
+        self.busy_before = busy_processes()
+        self.dist, self.manifest = snapshot_dist(dist, fresh_build)
+        self.server = BenchServer(self.dist).start()
+        self.monitor = LoadMonitor().start()
+        self.elapsed = 0.0
+
+    def finish(self) -> None:
+        self.server.stop()
+        self.monitor.stop()
+        self.elapsed = time.perf_counter() - self.started
+
+    def report(self) -> str:
+        return "\n".join([
+            f"machine before: {self.load_before}; CPU in use (1 s, % of one core): {', '.join(self.busy_before)}",
+            self.monitor.summary(),
+            f"total run time {self.elapsed:.0f} s"])
 
 
 # --------------------------------------------------------------------------- browser

@@ -1,7 +1,8 @@
 // carelog service worker: the whole build, offline, from one cache.
 //
-// - install: fetch every file of asset-manifest.json with its sha256 as the
-//   fetch integrity, into a cache named after the build; report progress.
+// - install: fetch every file of asset-manifest.json (but those it lists as
+//   "lazy": nothing in the app loads them) with its sha256 as the fetch
+//   integrity, into a cache named after the build; report progress.
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
 //   cache only, so one page load never mixes files of two builds.
@@ -28,10 +29,16 @@ async function precache() {
   const manifest = await response.json();
   if (manifest.build !== BUILD_ID) throw new Error("the server has a newer build; will retry");
   const cache = await caches.open(CACHE);
-  const total = manifest.files.reduce((sum, f) => sum + f.bytes, 0);
+  const lazy = new Set(manifest.lazy || []);
+  const files = manifest.files.filter((f) => !lazy.has(f.path));
+  const total = files.reduce((sum, f) => sum + f.bytes, 0);
   let loaded = 0;
   let lastReport = 0;
-  const queue = manifest.files.slice().sort((a, b) => b.bytes - a.bytes);
+  function report() {
+    const now = Date.now();
+    if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
+  }
+  const queue = files.sort((a, b) => b.bytes - a.bytes);
   async function worker() {
     while (queue.length) {
       const file = queue.shift();
@@ -39,18 +46,18 @@ async function precache() {
       if (await cache.match(url)) { loaded += file.bytes; continue; }
       const res = await fetch(url, { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
       if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+      if (file.bytes < 262144) { await cache.put(url, res); loaded += file.bytes; report(); continue; }
       const reader = res.clone().body.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         loaded += value.byteLength;
-        const now = Date.now();
-        if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
+        report();
       }
       await cache.put(url, res);
     }
   }
-  await Promise.all([worker(), worker(), worker(), worker()]);
+  await Promise.all(Array.from({ length: 6 }, worker));
   broadcast({ type: "precache-progress", loaded: total, total });
 }
 

@@ -8,6 +8,7 @@ real py/carelog, and links to the real node_modules/, lock files and wheel cache
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import http.server
 import json
@@ -90,7 +91,7 @@ def test_layout(dist):
 
 def test_urls_are_relative(dist, manifest):
     config = json.loads((dist / "pyscript.json").read_text())
-    assert config == {"interpreter": "./vendor/pyodide/pyodide.mjs",
+    assert config == {"interpreter": "./js/fast-start.mjs",
                       "files": {"./app/carelog-0.1.0-py3-none-any.whl": "./*",
                                 "./vendor/pyodide/tzdata-2026.6-py2.py3-none-any.whl": "./*"}}
     urls = [config["interpreter"], *config["files"], *config["files"].values()]
@@ -105,7 +106,8 @@ def test_manifest_matches_files(dist, manifest):
     paths = [f["path"] for f in manifest["files"]]
     assert paths == sorted(paths)
     on_disk = {p.relative_to(dist).as_posix() for p in dist.rglob("*") if p.is_file()}
-    assert set(paths) == on_disk - {"sw.js", "asset-manifest.json"}
+    gzipped = {p for p in on_disk if p.endswith(".gz")}
+    assert set(paths) == on_disk - {"sw.js", "asset-manifest.json"} - gzipped
     for f in manifest["files"]:
         assert f["bytes"] == (dist / f["path"]).stat().st_size, f["path"]
         assert f["sha256"] == sha256(dist / f["path"]), f["path"]
@@ -226,6 +228,38 @@ def test_server_index_redirect_and_404(server, dist):
         status, headers, _ = fetch(server + path)
         assert status == 404, path
         assert headers["Cache-Control"] == "no-cache"
+
+
+def fetch_gzip(url: str):
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return resp.status, resp.headers, resp.read()
+
+
+@pytest.mark.parametrize("rel", ["vendor/pyodide/pyodide.asm.wasm", "vendor/pyodide/pyodide.mjs"])
+def test_server_sends_gzip_copies_to_clients_that_accept_gzip(server, dist, rel):
+    status, headers, body = fetch_gzip(f"{server}/carelog/sub/{rel}")
+    plain = (dist / rel).read_bytes()
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and headers["Vary"] == "Accept-Encoding"
+    assert int(headers["Content-Length"]) == len(body) < 0.9 * len(plain)
+    assert gzip.decompress(body) == plain
+    assert headers["Content-Type"] == build.CONTENT_TYPES[Path(rel).suffix]
+
+
+def test_server_sends_plain_files_without_a_gzip_copy(server, dist):
+    rel = "vendor/pyodide/python_stdlib.zip"  # already compressed: no .gz copy
+    assert not (dist / (rel + ".gz")).exists()
+    status, headers, body = fetch_gzip(f"{server}/carelog/sub/{rel}")
+    assert status == 200 and "Content-Encoding" not in headers and body == (dist / rel).read_bytes()
+
+
+def test_gzip_copies_are_deterministic_and_lazy_files_listed(dist, manifest):
+    wasm = dist / "vendor/pyodide/pyodide.asm.wasm.gz"
+    assert wasm.read_bytes() == gzip.compress((dist / "vendor/pyodide/pyodide.asm.wasm").read_bytes(), 9, mtime=0)
+    lazy = manifest["lazy"]
+    assert "vendor/pyodide/micropip-0.11.1-py3-none-any.whl" in lazy
+    assert "vendor/pyscript/core.js" not in lazy and not [p for p in lazy if p.startswith("app/")]
+    assert set(lazy) <= {f["path"] for f in manifest["files"]}
 
 
 def test_cli_help():

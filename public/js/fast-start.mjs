@@ -1,0 +1,169 @@
+// carelog fast start: PyScript's "interpreter" (pyscript.json) points here.
+//
+// This module re-exports the vendored Pyodide's `version` and a `loadPyodide`
+// that wraps the real one with a memory snapshot kept on the device:
+//
+// - a later start restores the snapshot (Python already started, the carelog
+//   modules already imported) instead of starting the interpreter from scratch;
+// - a start without a usable snapshot boots normally, then, once the app is
+//   ready, saves a snapshot taken right after its modules were imported;
+// - the snapshot lives in Cache Storage under the build id
+//   ("carelog-snapshot-<build>", with the sha256 of its bytes); a new build
+//   never reads another build's snapshot and deletes old ones (the service
+//   worker's activate step also deletes every other build's "carelog-" cache);
+// - anything wrong with it (missing, corrupt, other Pyodide build, no space,
+//   a restore that throws or does not pass a check) means a normal boot; the
+//   only visible difference is speed. <html data-start-path> says which path
+//   ran ("snapshot" or "normal") and why a snapshot was not used.
+//
+// Pyodide's snapshot API is experimental (`_makeSnapshot`, `makeMemorySnapshot`,
+// `_loadSnapshot`): no JS object may be referenced from Python when it is taken
+// (so it is taken before PyScript or main.py touch `js`), hash randomisation is
+// off, and the random module is re-seeded after a restore. The file system is
+// not part of the snapshot: PyScript unpacks the app wheel again on each start.
+import { loadPyodide as loadRealPyodide, version } from "../vendor/pyodide/pyodide.mjs";
+
+export { version };
+
+const html = document.documentElement;
+const BUILD = html.dataset.build || "dev";
+const PREFIX = "carelog-snapshot-";
+const CACHE = `${PREFIX}${BUILD}`;
+const KEY = new URL(`./carelog-runtime-${BUILD}.snapshot`, import.meta.url).href;
+const INDEX_URL = new URL("../vendor/pyodide/", import.meta.url).href;
+// The app's modules, imported before the snapshot so that a restore skips that too.
+// They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
+const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
+  "carelog.ui.sync_dom"];
+const AFTER_RESTORE = "import random; random.seed()";
+const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
+
+function mark(path, why) {
+  html.dataset.startPath = path;
+  if (why) html.dataset.startNote = why;
+}
+
+async function sha256hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The app wheel that pyscript.json has PyScript unpack into the working folder. */
+async function wheelUrl() {
+  const configUrl = new URL("../pyscript.json", import.meta.url);
+  const config = await (await fetch(configUrl)).json();
+  const wheel = Object.keys(config.files || {}).find((path) => /\/app\/carelog-[^/]*\.whl$/.test(path));
+  return wheel ? new URL(wheel, configUrl).href : null;
+}
+
+/** The stored snapshot's bytes, checked against their sha256, or null (and why). */
+async function readSnapshot() {
+  if (!("caches" in self)) return [null, "no Cache Storage"];
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(KEY);
+  if (!hit) return [null, "none stored"];
+  const expected = hit.headers.get("x-sha256");
+  const bytes = new Uint8Array(await hit.arrayBuffer());
+  if (!expected || (await sha256hex(bytes)) !== expected) {
+    await caches.delete(CACHE);
+    return [null, "corrupt: dropped"];
+  }
+  return [bytes, ""];
+}
+
+async function dropOtherSnapshots() {
+  if (!("caches" in self)) return;
+  const names = await caches.keys();
+  await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
+}
+
+async function saveSnapshot(bytes) {
+  try {
+    const digest = await sha256hex(bytes);
+    const cache = await caches.open(CACHE);
+    await cache.put(KEY, new Response(bytes, {
+      headers: { "content-type": "application/octet-stream", "x-sha256": digest },
+    }));
+    html.dataset.snapshotSaved = "yes";
+  } catch (error) {  // e.g. QuotaExceededError: the next start is a normal one
+    await caches.delete(CACHE).catch(() => {});
+    console.warn("carelog: start-up snapshot not saved:", error && error.message);
+    html.dataset.snapshotSaved = "no";
+  }
+}
+
+function whenReady(callback) {
+  if (html.dataset.appState === "ready") { callback(); return; }
+  const observer = new MutationObserver(() => {
+    if (html.dataset.appState === "ready") { observer.disconnect(); callback(); }
+    else if (html.dataset.appState === "error") observer.disconnect();
+  });
+  observer.observe(html, { attributes: true, attributeFilter: ["data-app-state"] });
+}
+
+async function restore(options, bytes) {
+  const pyodide = await loadRealPyodide({ ...options, _loadSnapshot: bytes });
+  pyodide.runPython(AFTER_RESTORE);
+  if (pyodide.runPython(CHECK) !== 42) throw new Error("restored runtime failed its check");
+  return pyodide;
+}
+
+/** A normal boot that also takes a snapshot once the app modules are imported. */
+async function bootAndSnapshot(options) {
+  if (!("caches" in self)) return [await loadRealPyodide(options), null];
+  const pyodide = await loadRealPyodide({ ...options, _makeSnapshot: true });
+  try {
+    const wheel = await wheelUrl();
+    if (!wheel) throw new Error("pyscript.json names no app wheel");
+    const response = await fetch(wheel);
+    if (!response.ok) throw new Error(`app wheel: HTTP ${response.status}`);
+    // the same folder as PyScript's "./*": the package's __path__ must be where
+    // PyScript puts the files again on a restored start (the FS is not in the snapshot)
+    pyodide.unpackArchive(await response.arrayBuffer(), "wheel", { extractDir: "./" });
+    pyodide.runPython(PRELOAD.map((name) => `import ${name}`).join("\n"));
+    return [pyodide, pyodide.makeMemorySnapshot()];
+  } catch (error) {
+    console.warn("carelog: no start-up snapshot this time:", error && error.message);
+    return [pyodide, null];
+  } finally {
+    unwrapGlobals(pyodide);
+  }
+}
+
+// With _makeSnapshot, Pyodide hands Python a recording Proxy of globalThis as
+// the `js` module (it notes the path to every JS object Python reaches); its
+// getters run with the Proxy as `this`, which the browser refuses ("Illegal
+// invocation" on js.document, js.location...). Once the snapshot is taken, give
+// this session the real globalThis back, as a normal boot has it.
+function unwrapGlobals(pyodide) {
+  pyodide._api.config.jsglobals = globalThis;
+  pyodide.registerJsModule("js", globalThis);
+  pyodide.runPython("import sys; sys.modules.pop('js', None)");
+}
+
+export async function loadPyodide(options = {}) {
+  options = { ...options, indexURL: INDEX_URL };
+  let why = "";
+  try {
+    const [bytes, note] = await readSnapshot();
+    why = note;
+    if (bytes) {
+      try {
+        const pyodide = await restore(options, bytes);
+        mark("snapshot", "");
+        dropOtherSnapshots().catch(() => {});
+        return pyodide;
+      } catch (error) {
+        why = `restore failed: ${error && error.message}`;
+        console.warn("carelog: start-up snapshot unusable, starting normally:", error && error.message);
+        await caches.delete(CACHE).catch(() => {});
+      }
+    }
+  } catch (error) {
+    why = `unreadable: ${error && error.message}`;
+  }
+  const [pyodide, snapshot] = await bootAndSnapshot(options);
+  mark("normal", why);
+  if (snapshot) whenReady(() => { dropOtherSnapshots().then(() => saveSnapshot(snapshot)); });
+  return pyodide;
+}
