@@ -144,6 +144,43 @@ class Database {
     return JSON.stringify(rows);
   }
 
+  // Whole histories of the entries with an event in a range, each event once,
+  // in one transaction: the range (one getAll), then a count per entry through
+  // `by_entry` (no records read), and the full history only of the entries that
+  // have events outside the range (edited, deleted, or moved in time).
+  async histories(json) {
+    const q = JSON.parse(json);
+    const tx = this.db.transaction("events", "readonly");
+    const store = tx.objectStore("events");
+    const kinds = q.kinds && q.kinds.length ? q.kinds : null;
+    const lo = q.start ?? -Infinity;
+    const hi = q.end ?? Infinity;
+    let rows;
+    if (kinds && kinds.length === 1) {
+      rows = await request(store.index("by_recipient_kind_at").getAll(
+        IDBKeyRange.bound([q.recipient, kinds[0], lo], [q.recipient, kinds[0], hi], false, true)));
+    } else {
+      rows = await request(store.index("by_recipient_at").getAll(
+        IDBKeyRange.bound([q.recipient, lo], [q.recipient, hi], false, true)));
+      if (kinds) {
+        const wanted = new Set(kinds);
+        rows = rows.filter((row) => wanted.has(row.kind));
+      }
+    }
+    const seen = new Map();
+    for (const row of rows) seen.set(row.entry, (seen.get(row.entry) || 0) + 1);
+    const byEntry = store.index("by_entry");
+    const ids = [...seen.keys()];
+    const counts = await Promise.all(ids.map((id) => request(byEntry.count(id))));
+    const partial = ids.filter((id, i) => counts[i] > seen.get(id));
+    if (partial.length) {
+      const have = new Set(rows.map((row) => row.id));
+      const groups = await Promise.all(partial.map((id) => request(byEntry.getAll(id))));
+      for (const row of groups.flat()) if (!have.has(row.id)) rows.push(row);
+    }
+    return JSON.stringify(rows);
+  }
+
   async ofEntries(json) {
     const ids = JSON.parse(json);
     const tx = this.db.transaction("events", "readonly");

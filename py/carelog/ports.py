@@ -41,6 +41,13 @@ class EntryStore(abc.ABC):
         """Events of one recipient with ``start_at <= at < end_at``, by time."""
 
     @abc.abstractmethod
+    async def histories_in_range(self, recipient: str, start_at: int | None = None, end_at: int | None = None,
+                                 kinds: Sequence[str] | None = None) -> list[Event]:
+        """Every event (whole history, each event once, in no set order) of the recipient's entries
+        of ``kinds`` that have an event with ``start_at <= at < end_at``: one call, one transaction.
+        An entry whose time was edited into or out of the range comes with all its events."""
+
+    @abc.abstractmethod
     async def events_of_entries(self, entry_ids: Sequence[str]) -> list[Event]:
         """Every event of the given entries (their whole history)."""
 

@@ -93,6 +93,11 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
                             "newestFirst": newest_first})
         return _events(await _call(lambda: self._db.range(query)))
 
+    async def histories_in_range(self, recipient, start_at=None, end_at=None, kinds=None):
+        query = json.dumps({"recipient": recipient, "start": start_at, "end": end_at,
+                            "kinds": list(kinds) if kinds else None})
+        return _events(await _call(lambda: self._db.histories(query)))
+
     async def events_of_entries(self, entry_ids):
         ids = json.dumps(list(dict.fromkeys(entry_ids)))
         return _events(await _call(lambda: self._db.ofEntries(ids)))

@@ -78,7 +78,7 @@ def visit_report(events: Iterable[Event], recipient: str, first_day: _dt.date, l
     for item in items:
         if not item.is_medication or item.start > last_day or (item.end is not None and item.end < first_day):
             continue
-        meds.append((item, _adherence._count(item, recs, max(first_day, item.start),
+        meds.append((item, _adherence.count(item, recs, max(first_day, item.start),
                                              min(last_day, item.end or last_day), tz, now)))
     not_given = tuple(r for r in recs if r.kind == "medication" and r.status in ("skipped", "refused")
                       and lo <= r.at < hi)
