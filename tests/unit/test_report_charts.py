@@ -250,6 +250,32 @@ def test_the_report_screen_has_everything_and_shows_payloads_as_text():
     assert dict(report.authors)["Ann"] == {"vital": 3, "note": 1, "symptom": 1, "alert_ack": 1}
 
 
+def test_the_report_shows_each_entrys_current_version_and_respects_edited_times():
+    """Whole histories: a range read alone would keep the moved-out note, lose the moved-in note's author,
+    and show the old text and the deleted note."""
+    s = Session().start("Bea")
+    log, rid = s.log, s.rid
+    old = run(log.log(rid, "note", {"text": "Written long ago", "at": str(NOW - 60 * DAY_MS)}))
+    moved = run(log.log(rid, "note", {"text": "Moved away", "at": str(NOW - 2 * DAY_MS)}))
+    kept = run(log.log(rid, "symptom", {"name": "Dizzy", "severity": "3", "at": str(NOW - 3 * DAY_MS)}))
+    gone = run(log.log(rid, "note", {"text": "Deleted note", "at": str(NOW - 4 * DAY_MS)}))
+    reading = run(log.log(rid, "vital", {"type": "heart_rate", "value": "150", "unit": "/min",
+                                         "at": str(NOW - 5 * DAY_MS)}))
+    run(log.set_caregiver("Ann"))
+    run(log.edit(old.id, {"text": "Now in the period", "at": str(NOW - 1 * DAY_MS)}))
+    run(log.edit(moved.id, {"text": "Moved away", "at": str(NOW - 90 * DAY_MS)}))
+    run(log.edit(kept.id, {"name": "Dizzy", "severity": "8", "at": str(NOW - 3 * DAY_MS)}))
+    run(log.delete(gone.id))
+    run(log.edit(reading.id, {"type": "heart_rate", "value": "72", "unit": "/min", "at": str(NOW - 80 * DAY_MS)}))
+    run(s.c.navigate("#/report"))
+    report = s.c.state.report.report
+    assert [(n.id, n.payload["text"], n.created_by) for n in report.notes] == [
+        (old.id, "Now in the period", "Bea")]
+    assert [(e.id, e.payload["severity"]) for e in report.symptoms] == [(kept.id, 8)]
+    assert report.charts == ()  # the only reading was moved out of the period
+    assert dict(report.authors) == {"Bea": {"note": 1, "symptom": 1}}
+
+
 def test_report_period_is_checked_in_plain_words():
     assert _period("2025-11-01", "2025-11-10", TODAY) == (dt.date(2025, 11, 1), dt.date(2025, 11, 10))
     for first, last, field, words in [("", "2025-11-10", "first_day", "first day"),
