@@ -45,7 +45,7 @@ def _events(json_text: str) -> list[Event]:
     events = []
     for record in json.loads(json_text):
         try:
-            events.append(Event.from_record(record))
+            events.append(Event.from_stored(record))  # checked before it was stored
         except RecordError:
             continue  # a record this version cannot read stays stored, untouched
     return events
