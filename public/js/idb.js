@@ -156,16 +156,15 @@ class Database {
     const lo = q.start ?? -Infinity;
     const hi = q.end ?? Infinity;
     let rows;
-    if (kinds && kinds.length === 1) {
-      rows = await request(store.index("by_recipient_kind_at").getAll(
-        IDBKeyRange.bound([q.recipient, kinds[0], lo], [q.recipient, kinds[0], hi], false, true)));
+    if (kinds) {
+      // One getAll per kind on its own index range: a few plan kinds never read every event.
+      const index = store.index("by_recipient_kind_at");
+      const groups = await Promise.all(kinds.map((kind) => request(index.getAll(
+        IDBKeyRange.bound([q.recipient, kind, lo], [q.recipient, kind, hi], false, true)))));
+      rows = groups.flat();
     } else {
       rows = await request(store.index("by_recipient_at").getAll(
         IDBKeyRange.bound([q.recipient, lo], [q.recipient, hi], false, true)));
-      if (kinds) {
-        const wanted = new Set(kinds);
-        rows = rows.filter((row) => wanted.has(row.kind));
-      }
     }
     const seen = new Map();
     for (const row of rows) seen.set(row.entry, (seen.get(row.entry) || 0) + 1);
