@@ -120,9 +120,14 @@ class ReportScreens:
             except FormErrors:
                 pass  # a hand-typed address: the default period
         lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-        events = await self.log.entry_events(rid, (), lo - 15 * DAY_MS, hi)
+        # Every kind from a day before (doses near midnight), vitals from 15 days before (trend rules
+        # look back two weeks): the other kinds' extra two weeks are never used.
+        events = await self.log.entry_events(rid, (), lo - DAY_MS, hi)
         seen = {e.id for e in events}
-        events += [e for e in await self.log.entry_events(rid, (ALERT_ACK,)) if e.id not in seen]
+        for kinds, start in ((("vital",), lo - 15 * DAY_MS), ((ALERT_ACK,), None)):
+            more = await self.log.entry_events(rid, kinds, start, lo - DAY_MS if start else None)
+            events += [e for e in more if e.id not in seen]
+            seen.update(e.id for e in more)
         items, limits = await self.log.plan(rid), await self.log.limits(rid)
         profile = s.care.profile.payload if s.care.profile is not None else {}
         name = str(profile.get("name") or s.recipient.payload.get("name", ""))
