@@ -23,7 +23,10 @@ Then, in that one page, ``--runs`` times each (after one untimed warm-up):
      range (365 days of vitals), nothing else.
   4. the 30-day visit report, route to rendered (the period alternates between
      ending today and ending yesterday), and its baseline: pure JS ``getAll``
-     over ``by_recipient_at`` for the 45 days it reads (30 + 15 for trend rules).
+     over ``by_recipient_at`` for 45 days of every kind (30 + 15 for trend rules; the
+     report reads every kind from one day before, vitals from 15 days before); inside
+     Python, the report's parts: its IndexedDB read (whole histories, one store call), the
+     plan and limits, and ``visit_report`` itself.
 
 Prints median / min / max and the ratio to the baseline. Not a test: it asserts
 nothing about timings.
@@ -118,6 +121,36 @@ chart = vitalseries.vital_chart(events, "{vital}", tz, first, last, limits)
 markup = str(chart_figure(chart, tz))
 t2 = time.perf_counter()
 json.dumps({{"read": (t1 - t0) * 1000, "build": (t2 - t1) * 1000, "events": len(events), "bytes": len(markup)}})
+"""
+
+INNER_REPORT = """
+import json, time
+from carelog.bootstrap import build_for_browser
+from carelog.domain import vitalseries
+from carelog.domain.alerts import ALERT_ACK
+from carelog.domain.profile import profile_zone
+from carelog.domain.zones import day_bounds, local_date
+from carelog.interop.report import visit_report
+
+log = globals().get("_bench_log") or await build_for_browser()
+globals()["_bench_log"] = log
+rid, DAY = "{rid}", 86_400_000
+tz = profile_zone(None)
+first, last = vitalseries.span(local_date(log.clock.now_ms(), tz), 30)
+lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+t0 = time.perf_counter()
+events = await log.entry_events(rid, (), lo - DAY, hi)  # what the report screen reads
+seen = {{e.id for e in events}}
+for kinds, start in ((("vital",), lo - 15 * DAY), ((ALERT_ACK,), None)):
+    more = await log.entry_events(rid, kinds, start, lo - DAY if start else None)
+    events += [e for e in more if e.id not in seen]
+    seen.update(e.id for e in more)
+t1 = time.perf_counter()
+items, limits = await log.plan(rid), await log.limits(rid)
+t2 = time.perf_counter()
+report = visit_report(events, rid, first, last, tz, log.clock.now_ms(), items, limits, name="Mum")
+t3 = time.perf_counter()
+json.dumps({{"read": (t1 - t0) * 1000, "plan": (t2 - t1) * 1000, "build": (t3 - t2) * 1000, "events": len(events)}})
 """
 
 ROUTE_TO_RENDERED = """async ([route, selector]) => {
@@ -219,6 +252,7 @@ def main(argv=None) -> int:
                                                           / 1000))
             report = page.evaluate(ROUTE_TO_RENDERED,
                                    [f"#/report/{first}/{last}", f"article.report[data-period='{first}/{last}']"])
+            inner_report = py(INNER_REPORT.format(rid=rid))
             report_base, report_rows = page.evaluate(GET_ALL, ["by_recipient_at", [rid, report_lo],
                                                                [rid, report_hi]])
             page.evaluate(ROUTE_TO_RENDERED, ["#/settings", "main h1"])  # leave, so the next run navigates
@@ -234,6 +268,10 @@ def main(argv=None) -> int:
             add("getall_year", base)
             add("getall_year_rows", rows)
             add("report", report)
+            add("report_read", inner_report["read"])
+            add("report_plan", inner_report["plan"])
+            add("report_build", inner_report["build"])
+            add("report_events", inner_report["events"])
             add("getall_report", report_base)
             add("getall_report_rows", report_rows)
             print(f"run {run}/{args.runs}: chart {elapsed:.0f} ms (JS getAll {base:.0f} ms), "
@@ -259,7 +297,11 @@ def main(argv=None) -> int:
         row("    in Python: fold + daily downsample + SVG + table", "chart_build"),
         row(f"(3) baseline: JS getAll, 365 days of vitals ({year_rows:,} rows)", "getall_year"),
         row("(4) 30-day visit report, route to rendered", "report", "getall_report"),
-        row(f"    baseline: JS getAll, the 45 days it reads ({report_rows:,} rows)", "getall_report"),
+        row(f"    in Python: IndexedDB read: 31 days, vitals 45, whole histories "
+            f"({int(stats(results['report_events'])[0]):,} events)", "report_read", "getall_report"),
+        row("    in Python: IndexedDB read of the care plan and alert limits", "report_plan"),
+        row("    in Python: visit_report (fold, adherence, alerts, charts, authors)", "report_build"),
+        row(f"    baseline: JS getAll, 45 days of every kind ({report_rows:,} rows)", "getall_report"),
     ]
     print()
     print(f"carelog chart/report benchmark: Chromium {version}, {args.entries:,} entries, {args.runs} runs each, "

@@ -60,11 +60,13 @@ class CareUseCases:
 
     # --- helpers -----------------------------------------------------------
 
-    async def _events(self, recipient: str, kinds: Sequence[str], start_at: int | None = None,
-                      end_at: int | None = None) -> list[Event]:
+    async def entry_events(self, recipient: str, kinds: Sequence[str], start_at: int | None = None,
+                           end_at: int | None = None) -> list[Event]:
         """Every event (whole histories) of the entries of ``kinds`` (empty: every kind) with an
-        event in the range."""
+        event in the range, each once: one store call (``EntryStore.histories_in_range``)."""
         return await self.store.histories_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
+
+    _events = entry_events
 
     async def _create(self, recipient: str, kind: str, payload: dict, at: int | None = None):
         eid = self.ids.new_id()

@@ -41,6 +41,13 @@ class EntryStore(abc.ABC):
         """Events of one recipient with ``start_at <= at < end_at``, by time."""
 
     @abc.abstractmethod
+    async def histories_in_range(self, recipient: str, start_at: int | None = None, end_at: int | None = None,
+                                 kinds: Sequence[str] | None = None) -> list[Event]:
+        """Every event (whole history, each event once, in no set order) of the recipient's entries
+        of ``kinds`` that have an event with ``start_at <= at < end_at``: one call, one transaction.
+        An entry whose time was edited into or out of the range comes with all its events."""
+
+    @abc.abstractmethod
     async def events_of_entries(self, entry_ids: Sequence[str]) -> list[Event]:
         """Every event of the given entries (their whole history)."""
 
@@ -51,15 +58,6 @@ class EntryStore(abc.ABC):
     @abc.abstractmethod
     async def latest_hlc(self) -> str | None:
         """The greatest clock stamp stored, or None when empty."""
-
-    async def histories_in_range(self, recipient: str, start_at: int | None = None, end_at: int | None = None,
-                                 kinds: Sequence[str] | None = None) -> list[Event]:
-        """Every event (whole histories) of the entries that have an event of ``kinds``
-        in ``[start_at, end_at)``. This default is two reads; the IndexedDB store
-        answers in one call (one crossing, each record parsed once)."""
-        found = await self.events_in_range(recipient, start_at=start_at, end_at=end_at, kinds=kinds)
-        ids = list(dict.fromkeys(e.entry for e in found))
-        return await self.events_of_entries(ids) if ids else []
 
     async def find_events(self, query: dict) -> tuple[list[Event], bool]:
         """The timeline's search (``domain.timeline_filter.store_query``): events

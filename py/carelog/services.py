@@ -75,6 +75,12 @@ class CareLog(CareUseCases):
         if stamp and self._hlc is not None:
             self._hlc.observe(Stamp.decode(stamp))
 
+    def next_stamp(self) -> str:
+        """A new clock stamp, above every stamp this device has made or seen (for a batch of events)."""
+        if self._hlc is None:
+            raise RuntimeError("CareLog.start() must run first")
+        return self._hlc.now().encode()
+
     # --- this device -------------------------------------------------------
 
     async def set_caregiver(self, name: str) -> str:

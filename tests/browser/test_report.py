@@ -125,8 +125,17 @@ def test_charts_and_the_printed_report(make_page, app_server):
     assert page.url.endswith("#/charts/blood_pressure/7")
 
     # --- visit report, printed -----------------------------------------------------------
+    page.evaluate("""() => { window.__preparing = []; new MutationObserver((changes) => {
+        for (const change of changes) for (const node of change.addedNodes)
+          if (node.classList && node.classList.contains("preparing"))
+            window.__preparing.push([node.textContent, node.getAttribute("role"),
+                                     node.parentElement.getAttribute("aria-busy")]);
+      }).observe(document.body, { childList: true, subtree: true }); }""")
     page.goto(app_server.url + "?debug=1#/report")  # the same document: a hash change
     expect(page.locator("main h1#report-title")).to_have_text("Visit report: Mum")
+    # while it was read and built, the page said so; the rendered report replaced the note
+    assert page.evaluate("window.__preparing") == [["Preparing the report…", "status", "true"]]
+    assert page.locator("p.preparing").count() == 0 and page.get_attribute("main", "aria-busy") is None
     check_screen(page, "report", seen)
     report = page.locator("article.report")
     expect(report.locator("figure.chart[data-vital=blood_pressure] svg rect.band")).to_have_count(2)

@@ -96,6 +96,36 @@ async def check_entries_history(make_store):
     assert {e.id for e in both} == {create.id, edit.id, delete.id, other.id}
 
 
+async def check_histories_in_range(make_store):
+    """Whole histories of the entries with an event in the range, each event once, in one call."""
+    store = await make_store()
+    inside = _event(10, at=10)                                  # never edited
+    edited = _event(11, at=11)                                  # edited later, time kept
+    edit = _event(12, entry=edited.id, op=EDIT, revises=(edited.id,), at=11, payload={"text": "changed"})
+    moved_out = _event(13, at=12)                               # its time edited to before the range
+    move_out = _event(14, entry=moved_out.id, op=EDIT, revises=(moved_out.id,), at=1, payload={"text": "early"})
+    moved_in = _event(15, at=1)                                 # its time edited into the range
+    move_in = _event(16, entry=moved_in.id, op=EDIT, revises=(moved_in.id,), at=13, payload={"text": "late"})
+    deleted = _event(17, at=14)
+    delete = _event(18, entry=deleted.id, op=DELETE, revises=(deleted.id,), at=14, payload={})
+    outside = _event(19, at=30)
+    vital = _event(20, at=12, kind="vital", payload={"type": "spo2", "value": 97})
+    elsewhere = _event(21, at=12, recipient="r2")
+    await store.put_events([inside, edited, moved_out, moved_in, deleted, outside, vital, elsewhere])
+    await store.put_events([edit, move_out, move_in, delete])
+    lo, hi = _event(0, at=10).at, _event(0, at=20).at
+    found = await store.histories_in_range("r1", start_at=lo, end_at=hi)
+    assert sorted(e.id for e in found) == sorted(e.id for e in (
+        inside, edited, edit, moved_out, move_out, moved_in, move_in, deleted, delete, vital))
+    notes = await store.histories_in_range("r1", start_at=lo, end_at=hi, kinds=("note",))
+    assert vital.id not in {e.id for e in notes} and len(notes) == 9
+    vitals = await store.histories_in_range("r1", start_at=lo, end_at=hi, kinds=("vital",))
+    assert vitals == [vital]
+    assert {e.id for e in await store.histories_in_range("r1", start_at=_event(0, at=25).at)} == {outside.id}
+    assert len(await store.histories_in_range("r1")) == 11
+    assert await store.histories_in_range("r3") == []
+
+
 async def check_events_of_kind(make_store):
     store = await make_store()
     await store.put_events([_event(n, kind="recipient" if n < 3 else "note") for n in range(10)])
@@ -162,7 +192,7 @@ async def check_event_feed_of_one_device(make_store):
 CHECKS = [
     check_empty_store, check_round_trip_exact, check_batch_counts_new_and_ignores_duplicates,
     check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
-    check_entries_history, check_events_of_kind, check_latest_hlc, check_bulk_batch,
+    check_entries_history, check_histories_in_range, check_events_of_kind, check_latest_hlc, check_bulk_batch,
     check_event_feed_in_insertion_order, check_event_feed_of_one_device,
 ]
 

@@ -20,6 +20,7 @@ from carelog.domain.alerts import DEFAULT_LIMITS
 from carelog.domain.events import CREATE, Event
 from carelog.domain.trends import Reading
 from carelog.domain.validation import FormErrors
+from carelog.domain.zones import day_bounds, local_date, zone
 from carelog.domain.vitalseries import MAX_POINTS, daily_points, downsample, span, vital_chart
 from carelog.interop.report import visit_report
 from carelog.ui import views
@@ -102,6 +103,31 @@ def test_edits_and_deletes_count_once_and_units_are_converted():
     (series,) = chart.series
     assert [p.value for p in series.points] == [38.5]  # 101.3 °F, the edited value, in °C
     assert chart.unit_label == "°C"
+
+
+def test_an_entry_whose_vital_was_corrected_moves_to_the_other_chart():
+    at = NOW - HOUR
+    base = _vital(1, at, "heart_rate", value=97, unit="/min")
+    fix = Event(id="e2", recipient="r1", kind="vital", entry=base.id, op="edit", revises=(base.id,), at=at,
+                payload={"type": "spo2", "value": 97, "unit": "%"}, author="Bo", device="d2",
+                hlc=f"{NOW:013d}-000001-d2")
+    other = _vital(3, at - HOUR, "heart_rate", value=70, unit="/min")
+    for events in ([base, fix, other], [fix, other, base]):
+        assert [p.value for p in vital_chart(events, "heart_rate", UTC, *span(TODAY, 7)).series[0].points] == [70]
+        (point,) = vital_chart(events, "spo2", UTC, *span(TODAY, 7)).series[0].points
+        assert (point.value, point.entry_id, point.by) == (97, base.id, "Ann")
+
+
+def test_readings_fall_on_their_local_day_across_a_clock_change():
+    london = zone("Europe/London")  # clocks went back at 02:00 BST on Sun 26 Oct 2025
+    start = day_bounds(dt.date(2025, 10, 25), london)[0]
+    events = [_vital(i, start + i * HOUR, "heart_rate", value=60 + i % 30, unit="/min") for i in range(24 * 5)]
+    chart = vital_chart(events, "heart_rate", london, dt.date(2025, 10, 25), dt.date(2025, 10, 29), max_points=1)
+    (series,) = chart.series
+    assert [(p.day, p.count) for p in series.points] == [
+        (dt.date(2025, 10, 25), 24), (dt.date(2025, 10, 26), 25), (dt.date(2025, 10, 27), 24),
+        (dt.date(2025, 10, 28), 24), (dt.date(2025, 10, 29), 23)]
+    assert all(p.day == local_date(p.at, london) for p in series.points)
 
 
 # --- markup ---------------------------------------------------------------------------------
@@ -248,6 +274,32 @@ def test_the_report_screen_has_everything_and_shows_payloads_as_text():
     assert "0 of 24 due" in page
     assert [c.vital for c in report.charts] == ["blood_pressure"]
     assert dict(report.authors)["Ann"] == {"vital": 3, "note": 1, "symptom": 1, "alert_ack": 1}
+
+
+def test_the_report_shows_each_entrys_current_version_and_respects_edited_times():
+    """Whole histories: a range read alone would keep the moved-out note, lose the moved-in note's author,
+    and show the old text and the deleted note."""
+    s = Session().start("Bea")
+    log, rid = s.log, s.rid
+    old = run(log.log(rid, "note", {"text": "Written long ago", "at": str(NOW - 60 * DAY_MS)}))
+    moved = run(log.log(rid, "note", {"text": "Moved away", "at": str(NOW - 2 * DAY_MS)}))
+    kept = run(log.log(rid, "symptom", {"name": "Dizzy", "severity": "3", "at": str(NOW - 3 * DAY_MS)}))
+    gone = run(log.log(rid, "note", {"text": "Deleted note", "at": str(NOW - 4 * DAY_MS)}))
+    reading = run(log.log(rid, "vital", {"type": "heart_rate", "value": "150", "unit": "/min",
+                                         "at": str(NOW - 5 * DAY_MS)}))
+    run(log.set_caregiver("Ann"))
+    run(log.edit(old.id, {"text": "Now in the period", "at": str(NOW - 1 * DAY_MS)}))
+    run(log.edit(moved.id, {"text": "Moved away", "at": str(NOW - 90 * DAY_MS)}))
+    run(log.edit(kept.id, {"name": "Dizzy", "severity": "8", "at": str(NOW - 3 * DAY_MS)}))
+    run(log.delete(gone.id))
+    run(log.edit(reading.id, {"type": "heart_rate", "value": "72", "unit": "/min", "at": str(NOW - 80 * DAY_MS)}))
+    run(s.c.navigate("#/report"))
+    report = s.c.state.report.report
+    assert [(n.id, n.payload["text"], n.created_by) for n in report.notes] == [
+        (old.id, "Now in the period", "Bea")]
+    assert [(e.id, e.payload["severity"]) for e in report.symptoms] == [(kept.id, 8)]
+    assert report.charts == ()  # the only reading was moved out of the period
+    assert dict(report.authors) == {"Bea": {"note": 1, "symptom": 1}}
 
 
 def test_report_period_is_checked_in_plain_words():

@@ -49,7 +49,7 @@ def _records_to_events(records: list) -> list[Event]:
     events = []
     for record in records:
         try:
-            events.append(Event.from_record(record))
+            events.append(Event.from_stored(record))  # checked before it was stored
         except RecordError:
             continue  # a record this version cannot read stays stored, untouched
     return events

@@ -68,7 +68,9 @@ def week_of(day: _dt.date) -> tuple[_dt.date, _dt.date]:
     return monday, monday + _dt.timedelta(days=6)
 
 
-def _count(item: PlanItem, recs: list[Record], first: _dt.date, last: _dt.date, tz, now: int) -> Adherence:
+def count(item: PlanItem, recs: list[Record], first: _dt.date, last: _dt.date, tz, now: int) -> Adherence:
+    """One item over local days ``first..last`` from dose records already folded (``records.records``),
+    so a caller with many items folds the doses once."""
     if item.prn:
         lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
         n = sum(1 for r in recs if same_medicine(r, item) and r.given and lo <= r.at < hi and r.at <= now)
@@ -87,7 +89,7 @@ def _count(item: PlanItem, recs: list[Record], first: _dt.date, last: _dt.date, 
 def adherence(item: PlanItem, events: Iterable[Event], first_day: _dt.date, last_day: _dt.date,
               tz: _dt.tzinfo, now: int) -> Adherence:
     """One item over local days ``first_day..last_day`` (the plan's own dates respected)."""
-    return _count(item, records(events), first_day, last_day, tz, now)
+    return count(item, records(events), first_day, last_day, tz, now)
 
 
 def daily(items: Iterable[PlanItem], events: Iterable[Event], first_day: _dt.date, last_day: _dt.date,
@@ -100,7 +102,7 @@ def daily(items: Iterable[PlanItem], events: Iterable[Event], first_day: _dt.dat
         days = []
         day = first_day
         while day <= last_day:
-            days.append(_count(item, recs, day, day, tz, now))
+            days.append(count(item, recs, day, day, tz, now))
             day += ONE_DAY
         out[item.id] = days
     return out
@@ -111,4 +113,4 @@ def weekly(items: Iterable[PlanItem], events: Iterable[Event], day: _dt.date, tz
     """Per plan item, the Monday-to-Sunday week holding ``day``."""
     monday, sunday = week_of(day)
     recs = records(events)
-    return [_count(item, recs, monday, sunday, tz, now) for item in items]
+    return [count(item, recs, monday, sunday, tz, now) for item in items]

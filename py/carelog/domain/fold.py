@@ -64,6 +64,12 @@ def fold(events: Iterable[Event], include_deleted: bool = False) -> dict[str, En
         by_entry.setdefault(event.entry, {})[event.id] = event
     entries = {}
     for entry_id, group in by_entry.items():
+        if len(group) == 1:  # most entries are never edited: one create, its own head
+            (event,) = group.values()
+            if event.op == CREATE and event.id == entry_id:
+                entries[entry_id] = Entry(entry_id, event.recipient, event.kind, event.at, event.payload,
+                                          event.author, event.hlc, event.author, event.hlc, (event.id,), False)
+                continue
         entry = _fold_entry(entry_id, group)
         if entry is not None and (include_deleted or not entry.deleted):
             entries[entry_id] = entry

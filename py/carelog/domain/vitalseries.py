@@ -139,29 +139,47 @@ def vital_chart(events: Iterable[Event], vital: str, tz: _dt.tzinfo, first_day: 
     limits = DEFAULT_LIMITS if limits is None else limits
     kind = VITALS[vital]
     lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
-    entries = [e for e in fold(e for e in events if e.kind == "vital").values()
+    events = [e for e in events if e.kind == "vital"]
+    # Only the entries with a version of this vital are folded (a year of every vital is thousands).
+    wanted = {e.entry for e in events if e.payload.get("type") == vital}
+    entries = [e for e in fold(e for e in events if e.entry in wanted).values()
                if e.payload.get("type") == vital and lo <= e.at < hi]
     entries.sort(key=lambda e: (e.at, e.id))
+    days = _local_days([e.at for e in entries], tz)
     by_component = {lim.component: lim for lim in limits.values() if lim.vital == vital}
     series = []
     for component in kind.components:
-        rows = _readings(entries, vital, component.key, tz)
+        rows = _readings(entries, vital, component.key, tz, days)
         points, daily = downsample(rows, max_points)
         label = component.label if len(kind.components) > 1 else kind.label
         series.append(Series(component.key, label, tuple(points), daily, by_component.get(component.key), len(rows)))
     return VitalChart(vital, kind.label, unit_label(vital), first_day, last_day, tuple(series))
 
 
-def _readings(entries: Sequence[Entry], vital: str, component: str, tz: _dt.tzinfo) -> list[Reading]:
-    """One number of each entry (oldest first) in the canonical unit; entries without it left out."""
+def _local_days(times: Sequence[int], tz: _dt.tzinfo) -> list[_dt.date]:
+    """The local date of each instant of a sorted list: one zone lookup per day, not per instant."""
+    out: list[_dt.date] = []
+    day, lo, hi = None, 0, -1
+    for at in times:
+        if not lo <= at < hi:
+            day = local_date(at, tz)
+            lo, hi = day_bounds(day, tz)
+        out.append(day)
+    return out
+
+
+def _readings(entries: Sequence[Entry], vital: str, component: str, tz: _dt.tzinfo,
+              days: Sequence[_dt.date] | None = None) -> list[Reading]:
+    """One number of each entry (oldest first) in the canonical unit; entries without it left out.
+    ``days``: each entry's local date, when already known."""
     out = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         raw = entry.payload.get(component)
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             continue
         value = to_canonical(vital, str(entry.payload.get("unit", "")), float(raw))
-        out.append(Reading(entry.at, local_date(entry.at, tz), value, entry.id, entry.recipient,
-                           entry.created_by, 0))
+        out.append(Reading(entry.at, days[i] if days is not None else local_date(entry.at, tz), value, entry.id,
+                           entry.recipient, entry.created_by, 0))
     return out
 
 

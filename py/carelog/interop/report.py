@@ -7,9 +7,9 @@ readings (with the recipient's alert limits), the alerts of the period with
 who acknowledged them, symptoms, notes, and who recorded how many entries of
 each kind. ``ui.report_views`` renders it for screen and print.
 
-``events``: the recipient's events from 15 days before ``first_day`` (trend
-rules look back two weeks) to the end of ``last_day``, plus every alert
-acknowledgement; ``items``: the plan; ``limits``: the recipient's alert limits.
+``events``: the recipient's events from a day before ``first_day`` (its vitals
+from 15 days before: trend rules look back two weeks) to the end of
+``last_day``, whole histories, plus every alert acknowledgement; ``items``: the plan; ``limits``: the recipient's alert limits.
 
     >>> import datetime as dt
     >>> r = visit_report([], "r1", dt.date(2025, 1, 1), dt.date(2025, 1, 30), dt.timezone.utc, 0, [], None)
@@ -78,7 +78,7 @@ def visit_report(events: Iterable[Event], recipient: str, first_day: _dt.date, l
     for item in items:
         if not item.is_medication or item.start > last_day or (item.end is not None and item.end < first_day):
             continue
-        meds.append((item, _adherence._count(item, recs, max(first_day, item.start),
+        meds.append((item, _adherence.count(item, recs, max(first_day, item.start),
                                              min(last_day, item.end or last_day), tz, now)))
     not_given = tuple(r for r in recs if r.kind == "medication" and r.status in ("skipped", "refused")
                       and lo <= r.at < hi)

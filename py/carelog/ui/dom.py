@@ -153,6 +153,7 @@ class DomApp:
         if route == self._ignore_hash:
             self._ignore_hash = None
             return
+        report_dom.show_preparing(self, route)  # a long report or chart says it is on its way
         self._spawn(self._run(lambda: self.controller.navigate(route), keep_toast=False))
 
     def _on_update_ready(self, event: Any) -> None:

@@ -99,7 +99,7 @@ class ReportScreens:
             # without asking for each entry's events one by one (a year has thousands of readings).
             events = await self.log.store.events_in_range(rid, kinds=("vital",), newest_first=False)
         else:
-            events = await self.log._events(rid, ("vital",), lo, hi)
+            events = await self.log.entry_events(rid, ("vital",), lo, hi)
         present = vitalseries.vitals_present(events)
         if not rest[:1] and present and rep.vital not in present:
             rep.vital = present[0]
@@ -120,9 +120,14 @@ class ReportScreens:
             except FormErrors:
                 pass  # a hand-typed address: the default period
         lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-        events = await self.log._events(rid, (), lo - 15 * DAY_MS, hi)
+        # Every kind from a day before (doses near midnight), vitals from 15 days before (trend rules
+        # look back two weeks): the other kinds' extra two weeks are never used.
+        events = await self.log.entry_events(rid, (), lo - DAY_MS, hi)
         seen = {e.id for e in events}
-        events += [e for e in await self.log._events(rid, (ALERT_ACK,)) if e.id not in seen]
+        for kinds, start in ((("vital",), lo - 15 * DAY_MS), ((ALERT_ACK,), None)):
+            more = await self.log.entry_events(rid, kinds, start, lo - DAY_MS if start else None)
+            events += [e for e in more if e.id not in seen]
+            seen.update(e.id for e in more)
         items, limits = await self.log.plan(rid), await self.log.limits(rid)
         profile = s.care.profile.payload if s.care.profile is not None else {}
         name = str(profile.get("name") or s.recipient.payload.get("name", ""))
@@ -146,9 +151,9 @@ class ReportScreens:
         s, care, rid = self.state, self.state.care, self.state.recipient.id
         hours = int(rest[0]) if rest[:1] and rest[0] in ("8", "12", "24") else 12
         since = s.now_ms - hours * 3_600_000
-        events = await self.log._events(rid, (), start_at=since - 15 * DAY_MS)
+        events = await self.log.entry_events(rid, (), start_at=since - 15 * DAY_MS)
         seen = {e.id for e in events}
-        events += [e for e in await self.log._events(rid, (ALERT_ACK,)) if e.id not in seen]
+        events += [e for e in await self.log.entry_events(rid, (ALERT_ACK,)) if e.id not in seen]
         items, limits = await self.log.plan(rid), await self.log.limits(rid)
         hand = handoff(events, since, s.now_ms, care.tz, items, limits)
         name = str(s.recipient.payload.get("name", ""))
@@ -179,11 +184,10 @@ class ReportScreens:
             await self.c.navigate("#/export")
             return True
         rid = s.recipient.id
-        existing = await self.log._events(rid, (PROFILE,))
-        hlc = self.log._hlc  # one clock for the whole batch: every stamp above everything seen
+        existing = await self.log.entry_events(rid, (PROFILE,))
         events = fhir_import.events_for(preview, recipient=rid, author=self.log.caregiver or "Unnamed caregiver",
                                         device=self.log.device_id, new_id=self.log.ids.new_id,
-                                        stamp=lambda: hlc.now().encode(), at=self.log.clock.now_ms(),
+                                        stamp=self.log.next_stamp, at=self.log.clock.now_ms(),
                                         existing=existing)
         await self.log.store.put_events(events)  # one batch: all or nothing
         added = len(preview.plan)

@@ -23,6 +23,24 @@ NOT_COPIED = ("This browser did not allow copying. Select the summary in the box
               "(long press, then Copy).")
 
 
+PREPARING = {"#/report": "Preparing the report…", "#/charts": "Preparing the chart…"}
+
+
+def show_preparing(app: Any, route: str) -> None:
+    """Before a report or chart is read and built: mark ``main`` busy and say so in a status line
+    (plain text; the next render replaces it). It shows while the reads wait on IndexedDB."""
+    words = next((text for head, text in PREPARING.items() if route == head or route.startswith(head + "/")), None)
+    main = app.document.getElementById("main")
+    if words is None or main is None or getattr(app, "_acting", False):
+        return
+    main.setAttribute("aria-busy", "true")
+    note = app.document.createElement("p")
+    note.setAttribute("role", "status")
+    note.className = "preparing"
+    note.textContent = words
+    main.prepend(note)
+
+
 def handle_click(app: Any, action: str, data: dict) -> bool:
     """Take the click if it is one of ours (see the module)."""
     if action not in ACTIONS:
