@@ -16,8 +16,8 @@ from .helpers import REPO
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 MIN_TARGET_PX = 44
 
-SMALL_TARGETS = """(min) => Array.from(document.querySelectorAll(
-    "#app button, #app .log-button, #app a, #app label.choice, #app input, #app select, #app textarea"))
+SMALL_TARGETS = """([min, root]) => Array.from(document.querySelector(root)?.querySelectorAll(
+    "button, .log-button, a, label.choice, input, select, textarea") ?? [])
   .filter((el) => el.type !== "hidden" && el.getClientRects().length > 0)
   .filter((el) => !(el.matches("input[type=radio], input[type=checkbox]") && el.closest("label")))
   .map((el) => ({ el, box: el.getBoundingClientRect() }))
@@ -42,9 +42,9 @@ def install_axe(page) -> bool:
     return True
 
 
-def check_screen(page, name: str, seen: list[str] | None = None) -> None:
-    """Big targets, and no serious or critical axe violations on the screen shown now."""
-    small = page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)
+def check_screen(page, name: str, seen: list[str] | None = None, root: str = "#app") -> None:
+    """Big targets (inside ``root``), and no serious or critical axe violations on the screen shown now."""
+    small = page.evaluate(SMALL_TARGETS, [MIN_TARGET_PX, root])
     assert not small, f"{name}: targets under {MIN_TARGET_PX}px: {small}"
     if AXE.is_file():
         assert page.evaluate("typeof window.axe && typeof window.axe.run") == "function", "axe-core not loaded"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from ..browser.a11y import check_screen, install_axe
 from ..browser.helpers import setup_person, timeline_summaries, wait_ready, wait_screen
 from .devices import RECIPIENT, add_note, set_up_sync, welcome
 
@@ -41,6 +42,9 @@ def test_invite_link_joins_an_encrypted_circle(nginx, make_device):
 
 def test_invite_qr_code_is_made_on_the_device_behind_a_warning(nginx, make_device, app_server):
     a = make_device()
+    install_axe(a)
+    a.reload()
+    wait_ready(a)
     setup_person(a, "Ann", RECIPIENT)
     set_up_sync(a, nginx.endpoint, "a long circle passphrase", create=True)
     seen = []
@@ -57,6 +61,7 @@ def test_invite_qr_code_is_made_on_the_device_behind_a_warning(nginx, make_devic
     assert link.split("#", 1)[1] not in a.locator(".sync-qr-block").inner_html()  # the picture holds no link text
     modules = qr.evaluate("(svg) => svg.querySelector('path').getAttribute('d').split('z').length - 1")
     assert modules > 200
+    check_screen(a, "invite QR code", root="#sync-root")
     wheel = [u for u in seen if "segno" in u]
     assert wheel and all(u.startswith(app_server.origin + "/") for u in wheel)
     assert all(u.startswith((app_server.origin + "/", nginx.origin + "/")) for u in seen)  # and nothing else

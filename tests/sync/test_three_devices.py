@@ -10,6 +10,7 @@ import random
 import pytest
 from playwright.sync_api import expect
 
+from ..browser.a11y import check_screen, install_axe
 from ..browser.helpers import setup_person, timeline_summaries, wait_ready, wait_screen
 from .devices import RECIPIENT, add_note, edit_note, set_up_sync, state, sync_until_clean, welcome
 
@@ -72,6 +73,7 @@ def test_three_devices_converge_with_conflict_shown(nginx, make_device, seed):
     assert len(shared) == 1
     assert shared[0]["versions"] == sorted(['{"text": "Shared note, edited by Ann"}',
                                             '{"text": "Shared note, edited by Bea"}'])
+    install_axe(c)  # loaded by the reload below; the page's CSP stays as it is
     for page in devices.values():
         page.reload()
         wait_ready(page)
@@ -88,8 +90,11 @@ def test_three_devices_converge_with_conflict_shown(nginx, make_device, seed):
     wait_screen(c, "Entries with two versions")
     cards = c.locator(".conflict-box .conflict-version")
     expect(cards).to_have_count(2)
+    check_screen(c, "conflicts")
+    check_screen(c, "sync status with conflicts", root="#sync-root")
     cards.filter(has_text="edited by Bea").locator("button[data-action=resolve]").click()
     expect(c.locator("main")).to_contain_text("Nothing to choose", timeout=30_000)
+    check_screen(c, "conflicts, none left")
     expect(c.locator("#sync-conflicts")).to_have_count(0, timeout=30_000)
     sync_until_clean(c)
     sync_until_clean(a)
