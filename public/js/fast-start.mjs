@@ -37,6 +37,12 @@ const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", 
   "carelog.ui.sync_dom"];
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
+// PyScript's set-up writes its own package into the folder the app was unpacked
+// into, then imports it (after `import os`, `from pathlib import Path`). Python
+// caches folder listings by mtime; a listing cached before those files exist
+// can look current (same millisecond, or a test's frozen clock) and hide them.
+// So: import what the set-up imports first, and forget every cached listing.
+const FRESH_IMPORTS = "import os, pathlib, importlib, sys; sys.path_importer_cache.clear(); importlib.invalidate_caches()";
 
 function mark(path, why) {
   html.dataset.startPath = path;
@@ -105,6 +111,7 @@ async function restore(options, bytes) {
   const pyodide = await loadRealPyodide({ ...options, _loadSnapshot: bytes });
   pyodide.runPython(AFTER_RESTORE);
   if (pyodide.runPython(CHECK) !== 42) throw new Error("restored runtime failed its check");
+  pyodide.runPython(FRESH_IMPORTS);
   return pyodide;
 }
 
@@ -121,12 +128,14 @@ async function bootAndSnapshot(options) {
     // PyScript puts the files again on a restored start (the FS is not in the snapshot)
     pyodide.unpackArchive(await response.arrayBuffer(), "wheel", { extractDir: "./" });
     pyodide.runPython(PRELOAD.map((name) => `import ${name}`).join("\n"));
+    pyodide.runPython(FRESH_IMPORTS);
     return [pyodide, pyodide.makeMemorySnapshot()];
   } catch (error) {
     console.warn("carelog: no start-up snapshot this time:", error && error.message);
     return [pyodide, null];
   } finally {
     unwrapGlobals(pyodide);
+    pyodide.runPython(FRESH_IMPORTS);
   }
 }
 
