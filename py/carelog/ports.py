@@ -53,11 +53,23 @@ class EntryStore(abc.ABC):
         """The greatest clock stamp stored, or None when empty."""
 
     async def histories_in_range(self, recipient: str, start_at: int | None = None, end_at: int | None = None,
-                                 kinds: Sequence[str] | None = None) -> list[Event]:
+                                 kinds: Sequence[str] | None = None,
+                                 types: Sequence[str] | None = None) -> list[Event]:
         """Every event (whole histories) of the entries that have an event of ``kinds``
-        in ``[start_at, end_at)``. This default is two reads; the IndexedDB store
-        answers in one call (one crossing, each record parsed once)."""
+        in ``[start_at, end_at)`` (with ``types``: an event whose payload's ``type`` is one
+        of them). This default is two reads; the IndexedDB store answers in one call
+        (one crossing, each record parsed once)."""
         found = await self.events_in_range(recipient, start_at=start_at, end_at=end_at, kinds=kinds)
+        if types:
+            found = [e for e in found if isinstance(e.payload, dict) and e.payload.get("type") in types]
+        ids = list(dict.fromkeys(e.entry for e in found))
+        return await self.events_of_entries(ids) if ids else []
+
+    async def histories_recorded_since(self, recipient: str, after: str) -> list[Event]:
+        """Every event (whole histories) of the entries that have an event of ``recipient``
+        with a clock stamp after ``after`` (recorded then, whatever its time). This
+        default walks the recipient's events; the IndexedDB store reads its ``by_hlc`` index."""
+        found = [e for e in await self.events_in_range(recipient, newest_first=False) if e.hlc > after]
         ids = list(dict.fromkeys(e.entry for e in found))
         return await self.events_of_entries(ids) if ids else []
 
