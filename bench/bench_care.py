@@ -184,7 +184,7 @@ def main(argv=None) -> int:
                       f"(async () => {{ const a = await benchCare.getAll('by_recipient_kind_at', [{r}, 'medication', {day_lo - 2 * DAY}], [{r}, 'medication', {day_lo + 3 * DAY}]);"
                       f" const b = await benchCare.getAll('by_recipient_kind_at', [{r}, 'task', {day_lo - 2 * DAY}], [{r}, 'task', {day_lo + 3 * DAY}]);"
                       f" return {{ms: a.ms + b.ms, rows: a.rows + b.rows}}; }})()"),
-            "home": ("getAll by_recipient_at, last 16 days",
+            "home": ("getAll by_recipient_at, last 16 days (home's old read)",
                      f"benchCare.getAll('by_recipient_at', [{r}, {now_ms - 16 * DAY}], [{r}, Infinity])"),
             "tl": ("cursor 'prev' by_recipient_at, 50 rows",
                    f"benchCare.newest('by_recipient_at', [{r}, 0], [{r}, Infinity], 50)"),
@@ -242,9 +242,10 @@ def main(argv=None) -> int:
                  "pure-JS baseline (same page, same database)", "JS ms", "JS rows", "ratio"], rows,
                 aligns="lrrrrlrrr"))
     print()
-    phase_rows = [[name[6:], ms(stats(v)[0]) if not name.endswith("rows_16_days") else str(int(stats(v)[0]))]
-                  for name, v in results.items() if name.startswith("phase_")]
-    print(table(["home's reads one by one, from Python (median ms)", "ms"], phase_rows, aligns="lr"))
+    phase_rows = [[name[6:], ms(stats(v)[0]), str(int(stats(results[f"{name}_rows"])[0]))
+                   if f"{name}_rows" in results else ""]
+                  for name, v in results.items() if name.startswith("phase_") and not name.endswith("_rows")]
+    print(table(["home's reads one by one, from Python (median ms)", "ms", "rows"], phase_rows, aligns="lrr"))
     print()
     print(f"machine before: {load_before}; CPU in use (1 s, % of one core): {', '.join(busy_before)}")
     print(monitor.summary())

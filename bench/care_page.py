@@ -5,8 +5,8 @@ bench_care.py loads this source as module ``carelog_care_bench`` through
 ``fill`` writes a care plan with the app's own use cases, then 100,000 events
 (a year of vitals, doses of the plan, tasks, notes, symptoms, daily living;
 three caregivers) with the batch helper: ``put_events`` in batches of 10,000
-(one JSON string and one transaction each). ``phases`` times home's use cases
-one by one, to show where the time goes.
+(one JSON string and one transaction each). ``phases`` times home's reads
+one by one (what ``home_summary`` reads), to show where the time goes.
 """
 
 import json
@@ -107,9 +107,14 @@ async def fill(total: int, now_ms: int) -> str:
 
 
 async def phases(rid: str, now_ms: int) -> str:
-    """Home's reads one by one (as ``care_controller.load_home`` runs them), in ms."""
+    """Home's reads one by one, as ``care_controller.load_home`` runs them (plan,
+    limits, then ``home_summary``'s reads and its Python work), in ms, and the rows
+    each read brings."""
+    import datetime as _dt
+
+    from carelog.care import RECORD_KINDS, TREND_TYPES
     from carelog.domain.timeline_filter import TIMELINE_KINDS
-    from carelog.domain.zones import zone
+    from carelog.domain.zones import day_bounds, local_date, zone
 
     log = await _log()
     tz = zone("Europe/London")
@@ -119,17 +124,30 @@ async def phases(rid: str, now_ms: int) -> str:
         t = now()
         result = await coro
         out[name] = now() - t
+        if isinstance(result, list):
+            out[f"{name}_rows"] = len(result)
         return result
 
+    since = now_ms - DAY  # the first look of a session with no last look (care_controller), as in the timed runs
     items = await timed("plan", log.plan(rid))
     limits = await timed("limits", log.limits(rid))
     await timed("profile", log.profile(rid))
-    await timed("handoff", log.since_last_looked(rid, now_ms - DAY, tz, now_ms, items=items, limits=limits))
-    await timed("alerts", log.alerts(rid, tz, now=now_ms, items=items, limits=limits))
-    await timed("today_board", log.today_board(rid, tz, now_ms, items=items))
+    last = local_date(now_ms, tz)
+    base = day_bounds(last - _dt.timedelta(days=6), tz)[0]
+    await timed("read_trend_vitals", log._events(rid, ("vital",), base - 15 * DAY, base, types=TREND_TYPES))
+    await timed("read_vitals_7_days", log._events(rid, ("vital",), base))
+    await timed("read_doses_tasks_9_days", log._events(rid, RECORD_KINDS, base - 2 * DAY))
+    await timed("read_acks", log._events(rid, ("alert_ack",)))
+    await timed("read_recorded_since", log.store.histories_recorded_since(rid, f"{since:013d}-~"))
+    await timed("home_summary_whole", log.home_summary(rid, since, tz, now_ms, items=items, limits=limits))
     await timed("timeline_50", log.timeline(rid, kinds=TIMELINE_KINDS))
+    t = now()  # baseline: the three wide reads home made before (every kind for 16 days, 22 days of vitals)
+    await log.since_last_looked(rid, since, tz, now_ms, items=items, limits=limits)
+    await log.alerts(rid, tz, now=now_ms, items=items, limits=limits)
+    await log.today_board(rid, tz, now_ms, items=items)
+    out["before_three_wide_reads"] = now() - t
     t = now()
     found = await log.store.events_in_range(rid, start_at=now_ms - 16 * DAY, end_at=None)
-    out["read_16_days_events_in_range"] = now() - t
-    out["rows_16_days"] = len(found)
+    out["before_read_16_days_every_kind"] = now() - t
+    out["before_read_16_days_every_kind_rows"] = len(found)
     return json.dumps(out)

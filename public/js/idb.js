@@ -233,8 +233,31 @@ class Database {
 
   // The events of a range (as `range`) and every other event of their entries
   // (edits and deletes stored elsewhere in time), each once: one call, one parse.
+  // With `types`, only rows whose payload's type is one of them (vitals of a
+  // trend rule) are taken from the range, before their histories are added.
   async histories(json) {
-    const rows = await this.rangeOf(JSON.parse(json));
+    const q = JSON.parse(json);
+    let rows = await this.rangeOf(q);
+    if (q.types && q.types.length) {
+      rows = await openRows(this, rows); // the type is inside a sealed payload
+      const types = new Set(q.types);
+      rows = rows.filter((row) => row.payload && types.has(row.payload.type));
+    }
+    return JSON.stringify(await this.withHistories(rows));
+  }
+
+  // Events of one recipient recorded after the clock stamp `after` (the by_hlc
+  // index, whatever their time), and every other event of their entries:
+  // home's "since you last looked" reads what changed, not days of entries.
+  async recordedSince(json) {
+    const q = JSON.parse(json);
+    const tx = this.db.transaction("events", "readonly");
+    const all = await request(tx.objectStore("events").index("by_hlc").getAll(IDBKeyRange.lowerBound(q.after, true)));
+    return JSON.stringify(await this.withHistories(all.filter((row) => row.recipient === q.recipient)));
+  }
+
+  // `rows` and the other events of their entries, each once.
+  async withHistories(rows) {
     const seen = new Set(rows.map((row) => row.id));
     const entries = [...new Set(rows.map((row) => row.entry))];
     const tx = this.db.transaction("events", "readonly");
@@ -248,7 +271,7 @@ class Database {
     for (const row of extra.flat()) {
       if (!seen.has(row.id)) { seen.add(row.id); rows.push(row); }
     }
-    return JSON.stringify(await openRows(this, rows));
+    return openRows(this, rows); // decrypted when the lock is on
   }
 
   // Rows of one index range [prefix + start, prefix + end), oldest first; with a

@@ -34,7 +34,7 @@ from .domain import adherence as _adherence
 from .domain import careplan, guard, logbook, profile as _profile, validation
 from .domain.events import CREATE, EDIT, Event
 from .domain.fold import Entry, fold
-from .domain.handoff import Handoff, handoff
+from .domain.handoff import HANDOFF_MAX_MS, Handoff, handoff
 from .domain.today import Today, today
 from .domain.trends import collect_alerts
 from .domain.validation import FormErrors
@@ -43,6 +43,7 @@ from .domain.zones import day_bounds, local_date
 DAY_MS = 86_400_000
 LAST_LOOKED_KEY = "last_looked:{recipient}"
 RECORD_KINDS = (careplan.MEDICATION, careplan.TASK)
+TREND_TYPES = ("weight", "blood_pressure", "blood_glucose")  # the vitals the trend rules read
 CARE_KINDS = (_profile.PROFILE, careplan.MED_PLAN, careplan.TASK_PLAN, careplan.TASK, _alerts.THRESHOLD,
               _alerts.ALERT_ACK, logbook.DAILY_LIVING, logbook.APPOINTMENT)
 
@@ -61,9 +62,13 @@ class CareUseCases:
     # --- helpers -----------------------------------------------------------
 
     async def entry_events(self, recipient: str, kinds: Sequence[str], start_at: int | None = None,
-                           end_at: int | None = None) -> list[Event]:
+                           end_at: int | None = None, types: Sequence[str] | None = None) -> list[Event]:
         """Every event (whole histories) of the entries of ``kinds`` (empty: every kind) with an
-        event in the range, each once: one store call (``EntryStore.histories_in_range``)."""
+        event in the range (with ``types``: of those payload types), each once: one store call
+        (``EntryStore.histories_in_range``)."""
+        if types:
+            return await self.store.histories_in_range(recipient, start_at=start_at, end_at=end_at,
+                                                       kinds=tuple(kinds), types=tuple(types))
         return await self.store.histories_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
 
     _events = entry_events
@@ -285,32 +290,39 @@ class CareUseCases:
     async def home_summary(self, recipient: str, since: int, tz: _dt.tzinfo, now: int | None = None,
                            items: list | None = None, limits: dict | None = None,
                            days: int = 7) -> tuple[Handoff, list, Today]:
-        """Home's three panels from one set of reads: ``(since_last_looked, alerts of the
-        last ``days`` days, today_board)``, the same as the three calls, which read
-        overlapping ranges three times. Handoff's read (every kind from two weeks
-        before ``since``) holds what alerts and Today need, but older readings for the
-        alerts' trends, read apart only when the alerts look further back."""
+        """Home's three panels: ``(handoff since the last look, alerts of the last ``days``
+        local days, today's board)``, each part read for what it needs, not days of every kind:
+
+        - what was **recorded** after ``since`` (the ``by_hlc`` index, whatever its time),
+          with the histories of those entries: the handoff's doses, notes and counts.
+          ``since`` is at most ``HANDOFF_MAX_MS`` (3 days) back; the view says so;
+        - the vitals of the alerts' days, and for the days' trend rules (14 days back)
+          only the readings the rules use (weight, blood pressure, blood sugar);
+        - doses and tasks from two days before the first alert day (missed doses, Today);
+        - every acknowledgement.
+
+        The same as the domain functions over the whole log (less vitals older than
+        the trend rules' two weeks): tests/unit/test_home_summary.py checks it."""
         now = self.clock.now_ms() if now is None else now
         items = await self.plan(recipient) if items is None else items
         limits = await self.limits(recipient) if limits is None else limits
+        since = max(since, now - HANDOFF_MAX_MS)
         last = local_date(now, tz)
-        lo, hi = day_bounds(last - _dt.timedelta(days=days - 1), tz)[0], day_bounds(last, tz)[1]
-        start = since - 15 * DAY_MS
-        if start > lo - DAY_MS:  # "last looked" ahead of the alerts' days (a clock set back): read apart
-            return (await self.since_last_looked(recipient, since, tz, now, items=items, limits=limits),
-                    await self.alerts(recipient, tz, days=days, now=now, items=items, limits=limits),
-                    await self.today_board(recipient, tz, now, items=items))
-        events = {e.id: e for e in await self._events(recipient, (), start_at=start)}  # every kind
-        acks = await self._events(recipient, (_alerts.ALERT_ACK,))
-        hand_events = list(events.values()) + [e for e in acks if e.at < start]
-        hand = handoff(hand_events, since, now, tz, items, limits, leave_out_author=self.caregiver or None)
-        if lo - 15 * DAY_MS < start:  # the alerts' trends look further back than handoff's read
-            for e in await self._events(recipient, ("vital",), lo - 15 * DAY_MS, start):
+        first = last - _dt.timedelta(days=days - 1)
+        base = min(day_bounds(first, tz)[0], day_bounds(local_date(since, tz), tz)[0])
+        events: dict[str, Event] = {}
+        for part in (await self._events(recipient, ("vital",), base - 15 * DAY_MS, base, types=TREND_TYPES),
+                     await self._events(recipient, ("vital",), base),
+                     await self._events(recipient, RECORD_KINDS, base - 2 * DAY_MS),
+                     await self._events(recipient, (_alerts.ALERT_ACK,))):
+            for e in part:
                 events.setdefault(e.id, e)
-        for e in acks:
-            events.setdefault(e.id, e)
-        alert_events = [e for e in events.values() if e.kind in ("vital", _alerts.ALERT_ACK) + RECORD_KINDS]
-        found = collect_alerts(alert_events, tz, now, last - _dt.timedelta(days=days - 1), last, items, limits)
+        alert_events = list(events.values())
+        for e in await self.store.histories_recorded_since(recipient, f"{since:013d}-~"):  # after any stamp of `since`
+            if not (e.kind == "vital" and e.at < base - 15 * DAY_MS):
+                events.setdefault(e.id, e)
+        hand = handoff(events.values(), since, now, tz, items, limits, leave_out_author=self.caregiver or None)
+        found = collect_alerts(alert_events, tz, now, first, last, items, limits)
         alert_views = _alerts.alert_list(found, alert_events)
         board = today(items, [e for e in alert_events if e.kind in RECORD_KINDS], last, tz, now)
         return hand, alert_views, board

@@ -42,9 +42,11 @@ class EntryStore(abc.ABC):
 
     @abc.abstractmethod
     async def histories_in_range(self, recipient: str, start_at: int | None = None, end_at: int | None = None,
-                                 kinds: Sequence[str] | None = None) -> list[Event]:
+                                 kinds: Sequence[str] | None = None,
+                                 types: Sequence[str] | None = None) -> list[Event]:
         """Every event (whole history, each event once, in no set order) of the recipient's entries
-        of ``kinds`` that have an event with ``start_at <= at < end_at``: one call, one transaction.
+        of ``kinds`` that have an event with ``start_at <= at < end_at`` (with ``types``: an event
+        whose payload's ``type`` is one of them): one call, one transaction.
         An entry whose time was edited into or out of the range comes with all its events."""
 
     @abc.abstractmethod
@@ -58,6 +60,14 @@ class EntryStore(abc.ABC):
     @abc.abstractmethod
     async def latest_hlc(self) -> str | None:
         """The greatest clock stamp stored, or None when empty."""
+
+    async def histories_recorded_since(self, recipient: str, after: str) -> list[Event]:
+        """Every event (whole histories) of the entries that have an event of ``recipient``
+        with a clock stamp after ``after`` (recorded then, whatever its time). This
+        default walks the recipient's events; the IndexedDB store reads its ``by_hlc`` index."""
+        found = [e for e in await self.events_in_range(recipient, newest_first=False) if e.hlc > after]
+        ids = list(dict.fromkeys(e.entry for e in found))
+        return await self.events_of_entries(ids) if ids else []
 
     async def find_events(self, query: dict) -> tuple[list[Event], bool]:
         """The timeline's search (``domain.timeline_filter.store_query``): events

@@ -104,11 +104,18 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
     async def events_of_kind(self, kind):
         return _events(await _call(lambda: self._db.ofKind(kind)))
 
-    async def histories_in_range(self, recipient, start_at=None, end_at=None, kinds=None):
+    async def histories_in_range(self, recipient, start_at=None, end_at=None, kinds=None, types=None):
         """One call: the range's entries and their whole histories (``histories`` in idb.js)."""
         query = json.dumps({"recipient": recipient, "start": start_at, "end": end_at,
-                            "kinds": list(kinds) if kinds else None, "limit": None, "newestFirst": False})
+                            "kinds": list(kinds) if kinds else None, "limit": None, "newestFirst": False,
+                            "types": list(types) if types else None})
         return _events(await _call(lambda: self._db.histories(query)))
+
+    async def histories_recorded_since(self, recipient, after):
+        """One call: events recorded after the stamp ``after`` and their entries' histories
+        (``recordedSince`` in idb.js, over the ``by_hlc`` index)."""
+        query = json.dumps({"recipient": recipient, "after": after})
+        return _events(await _call(lambda: self._db.recordedSince(query)))
 
     async def find_events(self, query):
         """The timeline's search in one call: the filter runs in JavaScript (``find`` in idb.js)."""

@@ -55,8 +55,10 @@ class MemoryEntryStore(EntryStore):
         found = (e for e in found if wanted is None or e.kind in wanted)
         return list(itertools.islice(found, limit)) if limit is not None else list(found)
 
-    async def histories_in_range(self, recipient, start_at=None, end_at=None, kinds=None):
+    async def histories_in_range(self, recipient, start_at=None, end_at=None, kinds=None, types=None):
         found = await self.events_in_range(recipient, start_at, end_at, kinds, newest_first=False)
+        if types:
+            found = [e for e in found if isinstance(e.payload, dict) and e.payload.get("type") in types]
         return await self.events_of_entries([e.entry for e in found])
 
     async def events_of_entries(self, entry_ids):

@@ -85,6 +85,12 @@ def heads_of(group: dict[str, Event]) -> list[Event]:
 
 
 def _fold_entry(entry_id: str, group: dict[str, Event]) -> Entry | None:
+    if len(group) == 1:  # most entries: one event, not a deletion; the same Entry as below, built directly
+        (only,) = group.values()
+        if only.op != DELETE:
+            return Entry(id=entry_id, recipient=only.recipient, kind=only.kind, at=only.at, payload=only.payload,
+                         created_by=only.author, created_hlc=only.hlc, updated_by=only.author,
+                         updated_hlc=only.hlc, head_ids=(only.id,), deleted=False)
     heads = heads_of(group)
     if not heads:  # a revision cycle cannot be made by honest devices; show newest
         heads = sorted(group.values(), key=lambda e: (e.hlc, e.id), reverse=True)[:1]

@@ -27,6 +27,7 @@ from .trends import DEFAULT_RULES, TrendRules, collect_alerts
 from .zones import local_date
 
 NOTE = "note"
+HANDOFF_MAX_MS = 3 * 86_400_000  # home's handoff looks back at most 3 days (the timeline has the rest)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Iterable, Mapping
 from .alerts import DEFAULT_LIMITS, HIGH, LOW, VITAL, Alert, Limit, alert_id, to_canonical, vital_alerts
 from .careplan import PlanItem
 from .events import Event
-from .fold import fold
+from .fold import Entry, fold
 from .hlc import Stamp
 from .records import records
 from .today import MISSED, item_rows
@@ -69,10 +69,12 @@ class Reading:
     recorded: int
 
 
-def readings(events: Iterable[Event], vital: str, component: str, tz: _dt.tzinfo) -> list[Reading]:
-    """Readings of one vital component, oldest first (deleted entries left out)."""
+def readings(events: Iterable[Event], vital: str, component: str, tz: _dt.tzinfo,
+             entries: Iterable[Entry] | None = None) -> list[Reading]:
+    """Readings of one vital component, oldest first (deleted entries left out);
+    ``entries``: the vitals of ``events`` folded already (one fold for every rule)."""
     out = []
-    for entry in fold(e for e in events if e.kind == VITAL).values():
+    for entry in (fold(e for e in events if e.kind == VITAL).values() if entries is None else entries):
         p = entry.payload
         raw = p.get(component)
         if p.get("type") != vital or isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -122,10 +124,11 @@ def _weight_condition(rows: list[Reading], row_days: list[_dt.date], day: _dt.da
     return best
 
 
-def weight_alerts(events: Iterable[Event], tz: _dt.tzinfo, rules: TrendRules = DEFAULT_RULES) -> list[Alert]:
+def weight_alerts(events: Iterable[Event], tz: _dt.tzinfo, rules: TrendRules = DEFAULT_RULES,
+                  entries: Iterable[Entry] | None = None) -> list[Alert]:
     """Weight gain alerts (3-day and 7-day rules)."""
     out = []
-    for recipient, rows in _by_recipient(readings(events, "weight", "value", tz)).items():
+    for recipient, rows in _by_recipient(readings(events, "weight", "value", tz, entries)).items():
         rows = sorted(rows, key=lambda r: (r.day, r.at, r.entry_id))
         row_days = [r.day for r in rows]
         days = _days(rows)
@@ -155,11 +158,12 @@ def _mean(rows: list[Reading], days: list[_dt.date], first: _dt.date, last: _dt.
     return len(chosen), (sum(r.value for r in chosen) / len(chosen) if chosen else 0.0)
 
 
-def bp_alerts(events: Iterable[Event], tz: _dt.tzinfo, rules: TrendRules = DEFAULT_RULES) -> list[Alert]:
+def bp_alerts(events: Iterable[Event], tz: _dt.tzinfo, rules: TrendRules = DEFAULT_RULES,
+              entries: Iterable[Entry] | None = None) -> list[Alert]:
     """Rising 7-day average systolic pressure."""
     out = []
     span = _dt.timedelta(days=rules.bp_days)
-    for recipient, rows in _by_recipient(readings(events, "blood_pressure", "systolic", tz)).items():
+    for recipient, rows in _by_recipient(readings(events, "blood_pressure", "systolic", tz, entries)).items():
         rows = sorted(rows, key=lambda r: (r.day, r.at, r.entry_id))
         row_days = [r.day for r in rows]
         conditions = []
@@ -182,12 +186,12 @@ def bp_alerts(events: Iterable[Event], tz: _dt.tzinfo, rules: TrendRules = DEFAU
 
 
 def glucose_alerts(events: Iterable[Event], tz: _dt.tzinfo, limits: Mapping[str, Limit] | None = None,
-                   rules: TrendRules = DEFAULT_RULES) -> list[Alert]:
+                   rules: TrendRules = DEFAULT_RULES, entries: Iterable[Entry] | None = None) -> list[Alert]:
     """Repeated high or low blood sugar."""
     limit = (limits or DEFAULT_LIMITS)["blood_glucose"]
     out = []
     span = _dt.timedelta(days=rules.glucose_days - 1)
-    for recipient, rows in _by_recipient(readings(events, "blood_glucose", "value", tz)).items():
+    for recipient, rows in _by_recipient(readings(events, "blood_glucose", "value", tz, entries)).items():
         for side in (HIGH, LOW):
             hits = [r for r in rows if limit.breach(r.value) == side]
             hit_days = [r.day for r in hits]
@@ -239,7 +243,9 @@ def collect_alerts(events: Iterable[Event], tz: _dt.tzinfo, now: int, first_day:
     limits = limits or DEFAULT_LIMITS
     lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
     found = [a for a in vital_alerts(events, limits, tz) if lo <= a.at < hi]
-    trend = weight_alerts(events, tz, rules) + bp_alerts(events, tz, rules) + glucose_alerts(events, tz, limits, rules)
+    vitals = list(fold(e for e in events if e.kind == VITAL).values())  # folded once for the three rules
+    trend = (weight_alerts(events, tz, rules, vitals) + bp_alerts(events, tz, rules, vitals)
+             + glucose_alerts(events, tz, limits, rules, vitals))
     found += [a for a in trend if first_day <= local_date(a.at, tz) <= last_day]
     found += missed_dose_alerts(items, events, first_day, last_day, tz, now)
     unique = {a.id: a for a in found}

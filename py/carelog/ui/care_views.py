@@ -15,6 +15,7 @@ from urllib.parse import quote
 from ..domain import careplan, logbook
 from ..domain.alerts import DEFAULT_LIMITS
 from ..domain.catalogue import MEDICATION_UNITS, ROUTES
+from ..domain.handoff import HANDOFF_MAX_MS
 from ..domain.profile import SEVERITIES
 from ..domain.schedule import KINDS as SCHEDULE_KINDS
 from ..domain.today import DONE, DUE, MISSED, OVERDUE, UPCOMING
@@ -98,7 +99,9 @@ def handoff_panel(state: State) -> Markup | None:
     return h("section", {"class": "handoff", "aria-labelledby": "handoff-title"},
              h("h2", {"id": "handoff-title"}, "Since you last looked"),
              h("p", {"class": "headline"}, hand.headline()),
-             h("ul", None, items) if items else None)
+             h("ul", None, items) if items else None,
+             h("p", {"class": "hint"}, "This shows the last 3 days at most; the timeline has everything.")
+             if hand.now - hand.since >= HANDOFF_MAX_MS else None)
 
 
 # --- today ---------------------------------------------------------------------
