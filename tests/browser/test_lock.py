@@ -167,7 +167,7 @@ def test_passphrase_setup_encrypts_entries_and_locks(make_page, app_server):
     lock_targets_are_big(page)
     page.click("[data-lock=recovery-done]")
     expect(page.locator("html")).to_have_attribute("data-lock-state", "open")
-    assert page.locator("#recovery-key").count() == 0  # shown once
+    expect(page.locator("#recovery-key")).to_have_count(0)  # shown once (gone once acknowledged)
 
     setup_person(page, caregiver="Ann Quillfeather", recipient="Mum")
     log_note(page, SENTINEL)
