@@ -134,8 +134,17 @@ def test_update_drops_the_old_builds_snapshot(page, app_server, dist_dir, tmp_pa
     old, build_b = make_build_b(dist_dir, tmp_path / "build-b")
     assert old == build_a
     app_server.serve(tmp_path / "build-b")
-    page.evaluate("navigator.serviceWorker.getRegistration().then(reg => reg.update())")
-    page.wait_for_function("() => window.carelogBoot.updateReady === true", timeout=90_000)
+    # ask for the update, and again every 10 s until build B is installed (one check
+    # can race the server's switch to build B and find nothing new)
+    page.wait_for_function("""() => {
+      if (window.carelogBoot.updateReady === true) return true;
+      const now = Date.now();
+      if (!window.__askedAt || now - window.__askedAt > 10000) {
+        window.__askedAt = now;
+        navigator.serviceWorker.getRegistration().then((reg) => reg && reg.update()).catch(() => {});
+      }
+      return false;
+    }""", timeout=150_000, polling=1000)
     with page.expect_navigation():
         page.evaluate("window.carelogBoot.applyUpdate()")
     wait_ready(page)
