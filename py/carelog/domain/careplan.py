@@ -269,17 +269,7 @@ def parse_task_record(item: PlanItem, slot: str | None, form: Mapping[str, Any])
     payload: dict[str, Any] = {"name": item.name, "plan_item": item.id, "status": status}
     if key:
         payload["slot"] = key
-    reason = validation._optional_text(form, "reason", "The reason", errors, limit=500)
-    if status == SKIPPED and not reason and "reason" not in errors:
-        errors["reason"] = "Say why the task was skipped."
-    if reason:
-        payload["reason"] = reason
-    note = validation._optional_text(form, "note", "The note", errors)
-    if note:
-        payload["note"] = note
-    if errors:
-        raise FormErrors(errors)
-    return payload
+    return _with_outcome_details(form, payload, status, errors)
 
 
 def parse_task_edit(current: Mapping[str, Any], form: Mapping[str, Any]) -> dict:
@@ -289,6 +279,13 @@ def parse_task_edit(current: Mapping[str, Any], form: Mapping[str, Any]) -> dict
     status = validation._choice(form, "status", "What happened", TASK_OUTCOMES, errors, default=DONE)
     payload: dict[str, Any] = {k: current[k] for k in ("name", "plan_item", "slot") if k in current}
     payload["status"] = status
+    return _with_outcome_details(form, payload, status, errors)
+
+
+def _with_outcome_details(form: Mapping[str, Any], payload: dict[str, Any], status: str,
+                          errors: dict[str, str]) -> dict:
+    """A task record's reason (required when skipped) and note from the form, added to
+    ``payload``; raises ``FormErrors`` with everything wrong in the form."""
     reason = validation._optional_text(form, "reason", "The reason", errors, limit=500)
     if status == SKIPPED and not reason and "reason" not in errors:
         errors["reason"] = "Say why the task was skipped."
