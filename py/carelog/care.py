@@ -32,7 +32,7 @@ from typing import Sequence
 from .domain import alerts as _alerts
 from .domain import adherence as _adherence
 from .domain import careplan, guard, logbook, profile as _profile, validation
-from .domain.events import CREATE, EDIT, Event
+from .domain.events import CREATE, DELETE, EDIT, Event
 from .domain.fold import Entry, fold
 from .domain.handoff import HANDOFF_MAX_MS, Handoff, handoff
 from .domain.today import Today, today
@@ -71,7 +71,6 @@ class CareUseCases:
                                                        kinds=tuple(kinds), types=tuple(types))
         return await self.store.histories_in_range(recipient, start_at=start_at, end_at=end_at, kinds=tuple(kinds))
 
-    _events = entry_events
 
     async def _create(self, recipient: str, kind: str, payload: dict, at: int | None = None):
         eid = self.ids.new_id()
@@ -91,9 +90,49 @@ class CareUseCases:
     # --- profile -----------------------------------------------------------
 
     async def profile(self, recipient: str) -> Entry | None:
-        """The recipient's profile entry (the first made, if two devices each made one)."""
-        first, _others = _profile.current_profile(await self._events(recipient, (_profile.PROFILE,)), recipient)
+        """The recipient's profile entry (the first made, if two devices each made one: then
+        ``profile_versions`` has more than one version, for a caregiver to choose)."""
+        first, _others = _profile.current_profile(await self.entry_events(recipient, (_profile.PROFILE,)), recipient)
         return first
+
+    async def profile_versions(self, recipient: str) -> list[_profile.ProfileVersion]:
+        """Every version of the profile a caregiver could keep (more than one: two devices each
+        made a profile, or two caregivers changed it at the same time)."""
+        return _profile.profile_versions(await self.entry_events(recipient, (_profile.PROFILE,)), recipient)
+
+    async def merge_profile(self, recipient: str, choice: dict[str, int], token: str) -> list[Event]:
+        """Keep one profile made of each field of the version ``choice`` names (``profile.merge_profiles``):
+        one batch with an edit of the first-made profile revising every head of it, and a deletion of
+        every other profile entry. ``token`` (``profile.versions_token``) is what the caregiver saw:
+        raises FormErrors, saving nothing, when the versions changed since. Returns the events
+        written (for ``undo_merge``)."""
+        events = await self.entry_events(recipient, (_profile.PROFILE,))
+        versions = _profile.profile_versions(events, recipient)
+        if _profile.versions_token(versions) != token or len(versions) < 2:
+            raise FormErrors({"profile": "The profile changed on another device while you were choosing. "
+                                         "Look at the versions again."})
+        try:
+            payload = _profile.merge_profiles([v.payload for v in versions], choice)
+        except ValueError:
+            raise FormErrors({"profile": "Choose one version for each part of the profile."}) from None
+        entries = fold(events, include_deleted=True)
+        written = []
+        for n, entry_id in enumerate(dict.fromkeys(v.entry_id for v in versions)):
+            entry = entries[entry_id]
+            written.append(self._new_event(
+                id=self.ids.new_id(), recipient=recipient, kind=_profile.PROFILE, entry=entry_id,
+                op=EDIT if n == 0 else DELETE, revises=entry.head_ids, at=entry.at, payload=payload if n == 0 else {}))
+        await self.store.put_events(written)
+        return written
+
+    async def undo_merge(self, recipient: str, written: Sequence[Event], versions: Sequence) -> None:
+        """Bring back every version a ``merge_profile`` replaced: per version an edit revising the
+        merge's event of its entry, so the profile has its versions (and the choice) again."""
+        by_entry = {e.entry: e for e in written}
+        await self.store.put_events([self._new_event(
+            id=self.ids.new_id(), recipient=recipient, kind=_profile.PROFILE, entry=v.entry_id, op=EDIT,
+            revises=(by_entry[v.entry_id].id,), at=by_entry[v.entry_id].at, payload=dict(v.payload))
+            for v in versions])
 
     async def zone_of(self, recipient: str, fallback: str = "UTC") -> _dt.tzinfo:
         """The recipient's time zone (the profile's; ``fallback`` when none is set)."""
@@ -112,7 +151,7 @@ class CareUseCases:
 
     async def plan(self, recipient: str, include_ended: bool = True) -> list[careplan.PlanItem]:
         """The recipient's plan items, by name."""
-        items = careplan.plan_items(await self._events(recipient, careplan.PLAN_KINDS), recipient)
+        items = careplan.plan_items(await self.entry_events(recipient, careplan.PLAN_KINDS), recipient)
         if not include_ended:
             today_ = self._today()
             items = [i for i in items if i.end is None or i.end >= today_]
@@ -152,7 +191,7 @@ class CareUseCases:
     # --- today and the guard -------------------------------------------------
 
     async def _record_events(self, recipient: str, lo: int, hi: int) -> list[Event]:
-        return await self._events(recipient, RECORD_KINDS, lo, hi)
+        return await self.entry_events(recipient, RECORD_KINDS, lo, hi)
 
     async def today_board(self, recipient: str, tz: _dt.tzinfo, now: int | None = None,
                           day: _dt.date | None = None, items: list | None = None) -> Today:
@@ -209,16 +248,16 @@ class CareUseCases:
 
     async def limits(self, recipient: str) -> dict[str, _alerts.Limit]:
         """The recipient's alert limits (defaults changed by thresholds)."""
-        return _alerts.limits_from(await self._events(recipient, (_alerts.THRESHOLD,)), recipient)
+        return _alerts.limits_from(await self.entry_events(recipient, (_alerts.THRESHOLD,)), recipient)
 
     async def save_threshold(self, recipient: str, form: dict):
         """Change (or reset to the default) one alert limit."""
         return await self._create(recipient, _alerts.THRESHOLD, _alerts.parse_threshold(form))
 
     async def _alert_inputs(self, recipient: str, lo: int, hi: int) -> list[Event]:
-        events = await self._events(recipient, ("vital",), lo - 15 * DAY_MS, hi)
+        events = await self.entry_events(recipient, ("vital",), lo - 15 * DAY_MS, hi)
         events += await self._record_events(recipient, lo - DAY_MS, hi + DAY_MS)
-        events += await self._events(recipient, (_alerts.ALERT_ACK,))
+        events += await self.entry_events(recipient, (_alerts.ALERT_ACK,))
         return events
 
     async def alerts(self, recipient: str, tz: _dt.tzinfo, days: int = 7, now: int | None = None,
@@ -270,11 +309,11 @@ class CareUseCases:
     async def appointment_lists(self, recipient: str, tz: _dt.tzinfo, now: int | None = None):
         """``(upcoming soonest first, past newest first)``."""
         now = self.clock.now_ms() if now is None else now
-        return logbook.appointments(await self._events(recipient, (logbook.APPOINTMENT,)), tz, now)
+        return logbook.appointments(await self.entry_events(recipient, (logbook.APPOINTMENT,)), tz, now)
 
     async def recent(self, recipient: str, kind: str, limit: int = 10) -> list[Entry]:
         """The newest entries of one kind, newest first."""
-        entries = fold(await self._events(recipient, (kind,))).values()
+        entries = fold(await self.entry_events(recipient, (kind,))).values()
         return sorted(entries, key=lambda e: (e.at, e.created_hlc), reverse=True)[:limit]
 
     # --- handoff -----------------------------------------------------------
@@ -311,10 +350,10 @@ class CareUseCases:
         first = last - _dt.timedelta(days=days - 1)
         base = min(day_bounds(first, tz)[0], day_bounds(local_date(since, tz), tz)[0])
         events: dict[str, Event] = {}
-        for part in (await self._events(recipient, ("vital",), base - 15 * DAY_MS, base, types=TREND_TYPES),
-                     await self._events(recipient, ("vital",), base),
-                     await self._events(recipient, RECORD_KINDS, base - 2 * DAY_MS),
-                     await self._events(recipient, (_alerts.ALERT_ACK,))):
+        for part in (await self.entry_events(recipient, ("vital",), base - 15 * DAY_MS, base, types=TREND_TYPES),
+                     await self.entry_events(recipient, ("vital",), base),
+                     await self.entry_events(recipient, RECORD_KINDS, base - 2 * DAY_MS),
+                     await self.entry_events(recipient, (_alerts.ALERT_ACK,))):
             for e in part:
                 events.setdefault(e.id, e)
         alert_events = list(events.values())
@@ -332,8 +371,8 @@ class CareUseCases:
         """What others recorded since ``since``: doses, missed slots, alerts, notes
         (``items``, ``limits``: the plan and limits, when the caller has read them already)."""
         now = self.clock.now_ms() if now is None else now
-        events = await self._events(recipient, (), start_at=since - 15 * DAY_MS)  # every kind
-        events += [e for e in await self._events(recipient, (_alerts.ALERT_ACK,)) if e.at < since - 15 * DAY_MS]
+        events = await self.entry_events(recipient, (), start_at=since - 15 * DAY_MS)  # every kind
+        events += [e for e in await self.entry_events(recipient, (_alerts.ALERT_ACK,)) if e.at < since - 15 * DAY_MS]
         return handoff(events, since, now, tz, await self.plan(recipient) if items is None else items,
                        await self.limits(recipient) if limits is None else limits,
                        leave_out_author=self.caregiver or None)

@@ -240,3 +240,128 @@ def emergency_sheet(profile: Mapping[str, Any], today: _dt.date, plan: Iterable[
     if profile.get("notes"):
         sections.append(Section("Important notes", (str(profile["notes"]),)))
     return sections
+
+
+# --- two versions of the profile: compare and merge ---------------------------------
+#
+# Two devices may each make a profile before they sync (two profile entries), or
+# two caregivers may change the one profile at the same time (one entry in
+# conflict). Either way a caregiver sees the versions field by field and keeps
+# one, or takes each field from the version that has it right.
+
+# The fields compared and merged, in the order a caregiver reads them: (label, payload keys).
+# Allergies carry "no known allergies" with them: the two only make sense together.
+MERGE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "name": ("Name", ("name",)),
+    "birth_date": ("Date of birth", ("birth_date",)),
+    "conditions": ("Conditions", ("conditions",)),
+    "allergies": ("Allergies", ("allergies", "no_known_allergies")),
+    "emergency_contacts": ("Emergency contacts", ("emergency_contacts",)),
+    "care_team": ("Care team", ("care_team",)),
+    "timezone": ("Time zone", ("timezone",)),
+    "notes": ("Important notes", ("notes",)),
+}
+
+
+@dataclass(frozen=True)
+class ProfileVersion:
+    """One version of the profile a caregiver can keep: the payload of a live
+    head of a profile entry, who wrote it and when (its clock stamp)."""
+
+    entry_id: str
+    event_id: str
+    payload: Mapping[str, Any]
+    author: str
+    hlc: str
+
+
+def _blank(value: Any) -> Any:
+    """Missing, empty text, an empty list and False all mean "not recorded"."""
+    return None if value in (None, "", [], (), False, {}) else value
+
+
+def field_value(payload: Mapping[str, Any], name: str) -> tuple:
+    """What a version says for one merge field, comparable across versions."""
+    return tuple(_blank(payload.get(key)) for key in MERGE_FIELDS[name][1])
+
+
+def differing_fields(versions: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The merge fields on which the versions do not all agree, in screen order.
+
+    >>> differing_fields([{"name": "Mary", "conditions": []}, {"name": "Mary"}])
+    []
+    >>> differing_fields([{"name": "Mary"}, {"name": "Mary S", "timezone": "UTC"}])
+    ['name', 'timezone']
+    """
+    payloads = list(versions)
+    return [name for name in MERGE_FIELDS
+            if len({repr(field_value(p, name)) for p in payloads}) > 1]
+
+
+def merge_profiles(versions: list[Mapping[str, Any]], choice: Mapping[str, int]) -> dict:
+    """One payload taking each merge field from the version ``choice`` names
+    (by index; a field not named comes from the first version). Keys outside
+    the merge fields (written by a newer carelog) come from the first version.
+    Raises ValueError for a choice of a version that is not there.
+
+    >>> merged = merge_profiles([{"name": "Mary", "timezone": "UTC"},
+    ...                          {"name": "Mary Smith", "timezone": "Europe/London"}], {"name": 1})
+    >>> merged["name"], merged["timezone"]
+    ('Mary Smith', 'UTC')
+    """
+    if not versions:
+        raise ValueError("no version to merge")
+    unknown = set(choice) - set(MERGE_FIELDS)
+    if unknown:
+        raise ValueError(f"not a field of the profile: {sorted(unknown)}")
+    merged: dict[str, Any] = {k: v for k, v in versions[0].items()
+                              if not any(k in keys for _label, keys in MERGE_FIELDS.values())}
+    for name, (_label, keys) in MERGE_FIELDS.items():
+        index = choice.get(name, 0)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(versions):
+            raise ValueError(f"no version {index!r} to take the {name} from")
+        source = versions[index]
+        for key in keys:
+            if _blank(source.get(key)) is not None:
+                merged[key] = source[key]
+            elif key in ("conditions", "allergies", "emergency_contacts", "care_team"):
+                merged[key] = []
+    return merged
+
+
+def _written_by(head: Event, by_id: Mapping[str, Event]) -> Event:
+    """The earliest event, back along ``head``'s revisions, that wrote the same
+    payload: an Undo copies a version back, and the version is still the
+    caregiver's who wrote it."""
+    same, seen, todo = [], set(), list(head.revises)
+    while todo:
+        event = by_id.get(todo.pop())
+        if event is None or event.id in seen:
+            continue
+        seen.add(event.id)
+        todo += event.revises
+        if event.op != "delete" and event.payload == head.payload:
+            same.append(event)
+    return min(same, key=lambda e: (e.hlc, e.id)) if same else head
+
+
+def profile_versions(events: Iterable[Event], recipient: str) -> list[ProfileVersion]:
+    """Every version of the recipient's profile a caregiver could keep, oldest
+    profile entry first (the one ``current_profile`` shows), each entry's
+    conflicting heads newest first. One version: nothing to choose. A version
+    names who wrote its content (not who brought it back with Undo)."""
+    events = [e for e in events if e.kind == PROFILE and e.recipient == recipient]
+    by_id = {e.id: e for e in events}
+    first, others = current_profile(events, recipient)
+    found: list[ProfileVersion] = []
+    for entry in ([first] if first else []) + others:
+        heads = [h for h in entry.conflict if h.op != "delete"] if entry.in_conflict else [by_id[entry.head_ids[0]]]
+        for head in heads:
+            origin = _written_by(head, by_id)
+            found.append(ProfileVersion(entry.id, head.id, head.payload, origin.author, origin.hlc))
+    return found
+
+
+def versions_token(versions: Iterable[ProfileVersion]) -> str:
+    """The versions a screen showed, as text (a merge checks nothing changed since)."""
+    return ",".join(v.event_id for v in versions)

@@ -125,6 +125,7 @@ class CareScreens:
                                                  "timezone": care.device_zone})
                 return True
             s.route, s.screen = "#/profile", "profile"
+            care.profile_versions = await self.log.profile_versions(rid)  # two: the notice to choose
             plan = await self.log.plan(rid)
             care.sheet = _profile.emergency_sheet(care.profile.payload, self._today(), plan) if care.profile else []
             return True

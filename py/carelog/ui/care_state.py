@@ -35,4 +35,5 @@ class CareState:
     recent_daily: list = field(default_factory=list)
     adherence: dict = field(default_factory=dict)     # item id -> (today, this week) Adherence
     timeline: Any = None                 # timeline_screen.TimelineView
+    profile_versions: list = field(default_factory=list)  # [profile.ProfileVersion]: 2+ = a choice (profile_choice)
     notify: str = "off"                  # notifications: on, off, denied, unsupported (notify_dom)

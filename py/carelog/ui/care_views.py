@@ -20,6 +20,7 @@ from ..domain.profile import SEVERITIES
 from ..domain.schedule import KINDS as SCHEDULE_KINDS
 from ..domain.today import DONE, DUE, MISSED, OVERDUE, UPCOMING
 from ..domain.zones import format_clock, format_when, local_date
+from . import profile_choice_views
 from .markup import Markup, fragment, h
 from .state import State
 
@@ -329,6 +330,7 @@ def profile_screen(state: State) -> Markup:
                           _back()))
     return fragment(
         _h1(f"Emergency information: {care.profile.payload.get('name', '')}"),
+        profile_choice_views.notice(state),
         [h("section", {"class": f"sheet sheet-{sec.title.split()[0].lower()}"},
            h("h2", None, sec.title),
            h("ul", None, [h("li", None, line) for line in sec.lines])) for sec in care.sheet],

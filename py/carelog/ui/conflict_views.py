@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..domain import timefmt
 from .describe import KIND_LABELS, describe_payload
+from . import profile_choice_views
 from .markup import Markup, fragment, h
 from .state import State
 
@@ -27,9 +28,12 @@ def _version(v) -> Markup:
 
 def conflicts_screen(state: State) -> Markup:
     entries = state.conflicts
+    profile = profile_choice_views.notice(state)  # the profile's versions are chosen on their own screen
     if not entries:
         return fragment(h("h1", {"tabindex": "-1"}, "Entries with two versions"),
-                        h("p", None, "Nothing to choose: no entry has two versions."),
+                        profile,
+                        h("p", None, "No other entry has two versions." if profile else
+                              "Nothing to choose: no entry has two versions."),
                         h("a", {"href": "#/", "class": "button big"}, "Back"))
     items = []
     for entry in entries:
@@ -44,6 +48,7 @@ def conflicts_screen(state: State) -> Markup:
         h("h1", {"tabindex": "-1"}, "Entries with two versions"),
         h("p", None, "Two caregivers changed these at the same time. Both versions are kept until you "
                      "choose the right one."),
+        profile,
         h("ol", {"class": "conflict-list"}, items),
         h("a", {"href": "#/", "class": "button secondary big"}, "Back"))
 

@@ -29,6 +29,7 @@ from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
 from .care_controller import CareScreens
 from .report_controller import ReportScreens
+from .profile_choice import ProfileChoiceScreen
 from .timeline_screen import TimelineScreen
 from .describe import describe_payload
 from .safety_controller import SafetyScreens
@@ -50,6 +51,9 @@ class Controller:
         self.safety = SafetyScreens(self)  # storage health and backups (#/storage)
         self.reports = ReportScreens(self)  # charts, visit report, export/import, handoff share
         self.timeline = TimelineScreen(self)  # #/timeline: filters and search
+        self.profile_choice = ProfileChoiceScreen(self)  # #/profile/choose: two versions of the profile
+        # the screen groups asked in turn for a route, a form or a button (before care: #/profile/choose)
+        self.groups = (self.timeline, self.profile_choice, self.care, self.reports)
 
     async def start(self) -> None:
         """Load this device's identity and data, then show the right first screen."""
@@ -93,10 +97,9 @@ class Controller:
         if parts[:1] == ["entry"] and len(parts) >= 2:
             await self._show_entry(parts[1], history=parts[2:3] == ["history"])
             return
-        if await self.timeline.navigate(s.route):
-            return
-        if await self.care.navigate(parts) or await self.reports.navigate(parts):
-            return
+        for group in self.groups:
+            if await group.navigate(parts):
+                return
         s.screen, s.route = "home", "#/"
         await self._load_timeline()
         await self.care.load_home()
@@ -147,9 +150,9 @@ class Controller:
             s.toast = Toast(f"Added {entry.payload['name']}.")
             await self.navigate("#/")
             return
-        if (await self.care.submit(form, values) or await self.reports.submit(form, values)
-                or await self.timeline.submit(form, values)):
-            return
+        for group in self.groups:
+            if await group.submit(form, values):
+                return
         self._convert_time(values)
         if form.startswith("log:"):
             kind = form.split(":", 1)[1]
@@ -212,9 +215,10 @@ class Controller:
                 await self.log.resolve(s.entry.id, data.get("id", ""))
                 s.toast = Toast("Version kept.")
                 await self.navigate(f"#/entry/{s.entry.id}")
-            elif (not await self.safety.action(name, data)
-                  and not await self.reports.action(name, data)):
-                await self.care.action(name, data)
+            else:
+                for group in (self.safety, *self.groups):
+                    if await group.action(name, data):
+                        break
         except StorageFull:
             s.toast = Toast(FULL_MESSAGE, tone="error")
         except (StoreError, StorageUnavailable) as error:
@@ -244,6 +248,7 @@ class Controller:
         s = self.state
         entries = await self.log.timeline(s.recipient.id, limit=CONFLICT_SCAN) if s.recipient else []
         s.conflicts = [e for e in entries if e.in_conflict]
+        s.care.profile_versions = await self.log.profile_versions(s.recipient.id) if s.recipient else []
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.conflicts}
 
     async def _show_entry(self, entry_id: str, history: bool) -> None:

@@ -54,8 +54,10 @@ class TimelineScreen:
     def __init__(self, controller: "Controller"):
         self.c = controller
 
-    async def navigate(self, route: str) -> bool:
+    async def navigate(self, parts: list[str]) -> bool:
+        """``#/timeline?...`` (the query is read from ``state.route``; ``parts`` is its path)."""
         s = self.c.state
+        route = s.route
         if not is_timeline(route) or s.recipient is None:
             return False
         flt, problems = tf.parse_query(route.partition("?")[2])
@@ -79,3 +81,7 @@ class TimelineScreen:
         if problems:  # what could not be used is said; the rest of the filter applies
             self.c.state.care.timeline.problems = {**problems, **self.c.state.care.timeline.problems}
         return True
+
+    async def action(self, name: str, data: dict[str, Any]) -> bool:
+        """The timeline has no buttons of its own (its links are routes)."""
+        return False

@@ -381,6 +381,10 @@ FORM_SCREENS = FORM_SCREENS | safety_views.FORM_SCREENS
 from . import report_views  # noqa: E402 - charts, visit report, export/import, handoff share
 
 SCREENS.update(report_views.SCREENS)
+from . import profile_choice_views  # noqa: E402 - two versions of the profile: choose or merge
+
+SCREENS.update(profile_choice_views.SCREENS)
+FORM_SCREENS = FORM_SCREENS | profile_choice_views.FORM_SCREENS
 
 
 def notify_section(state: State) -> Markup:
