@@ -134,3 +134,55 @@ def test_timeline_notifications_and_daily_care_edit_screens_have_no_serious_viol
     expect(page.locator("button[role=switch]")).to_be_visible()
     check_screen(page, "settings with notifications", seen)
     assert len(seen) == 7, seen
+
+
+TWO_PROFILES = r"""
+from carelog.adapters.browser import IndexedDB
+from carelog.domain.events import Event
+from carelog.domain.hlc import Stamp
+
+db = await IndexedDB.open("carelog")
+rid = (await db.entries.events_of_kind("recipient"))[0].recipient
+at = 1_780_000_000_000
+base = {"name": "Mum", "timezone": "Europe/London", "conditions": ["Heart failure"], "allergies": [],
+        "emergency_contacts": [{"name": "Tom", "relationship": "Son", "phone": "+44 20 7946 0958"}], "care_team": []}
+other = {**base, "timezone": "Europe/Paris", "no_known_allergies": True, "notes": "Key under the mat",
+         "care_team": [{"role": "GP", "name": "Dr Patel", "phone": "020 7946 0000"}]}
+events = [Event.create(id=f"profile-{device}", recipient=rid, kind="profile", at=at, payload=payload,
+                       author=author, device=device, hlc=Stamp(at + n, 0, device).encode())
+          for n, (device, author, payload) in enumerate((("tablet-1", "Ann", base), ("tablet-2", "Bob", other)))]
+added = await db.entries.put_events(events)
+db.handle.close()
+added
+"""
+
+
+def test_profile_choice_screen_has_no_serious_violations(make_page, app_server):
+    """Two devices each made a profile: the profile screen's notice, the choice
+    screen side by side, and the same with an unchosen field's error."""
+    from .helpers import run_python, setup_person
+
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page = make_page(viewport=TABLET)
+    install_axe(page)
+    page.goto(app_server.url + "?debug=1")
+    wait_ready(page)
+    setup_person(page, "Ann", "Mum")
+    assert run_python(page, TWO_PROFILES) == 2
+    seen: list[str] = []
+
+    page.click("main a[data-care=profile]")
+    wait_screen(page, "Emergency information: Mum")
+    expect(page.locator(".profile-choice-notice")).to_be_visible()
+    check_screen(page, "profile with two versions", seen)
+    page.click(".profile-choice-notice a")
+    wait_screen(page, "Choose the right profile")
+    expect(page.locator("tr.differs")).to_have_count(4)  # allergies, care team, time zone, notes
+    check_screen(page, "profile choice", seen)
+    page.click("form[data-form=profile-merge] button[type=submit]")
+    expect(page.locator("fieldset.pc-choice .error").first).to_be_visible()
+    check_screen(page, "profile choice with errors", seen)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls in its own region
+    check_screen(page, "profile choice on a phone", seen)
+    assert len(seen) == 4, seen

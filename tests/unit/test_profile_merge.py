@@ -31,6 +31,18 @@ BOB = {"name": "Mary Smith", "timezone": "Europe/Paris", "conditions": ["Heart f
        "notes": "Key under the mat"}
 
 
+def test_a_saved_profile_with_an_allergy_can_be_saved_again_from_its_form():
+    """The edit form adds a spare allergy row whose severity list starts at "Not known":
+    that row is blank, not an allergy with no substance."""
+    from carelog.ui.care_controller import _profile_values
+    values = _profile_values(parse_profile({**ANN, "allergies.0.substance": "Penicillin", "allergies": None}))
+    values["allergies.1.severity"] = "unknown"  # what the browser sends for the spare row
+    assert parse_profile(values)["allergies"] == [{"substance": "Penicillin", "severity": "unknown"}]
+    with pytest.raises(FormErrors) as problem:
+        parse_profile({**values, "allergies.1.severity": "severe"})
+    assert "allergies.1.substance" in problem.value.errors
+
+
 def test_differing_fields_in_screen_order():
     assert differing_fields([ANN, BOB]) == ["birth_date", "conditions", "allergies", "emergency_contacts",
                                             "care_team", "timezone", "notes"]

@@ -150,6 +150,9 @@ def parse_profile(form: Mapping[str, Any], lookup: ZoneLookup | None = None,
     if len(found) > MAX_ROWS:
         errors["allergies"] = f"Keep the list under {MAX_ROWS} allergies."
     for i, row in found[:MAX_ROWS]:
+        if not any(validation._text(row, k) for k in ("substance", "reaction")) \
+                and validation._text(row, "severity") in ("", "unknown"):
+            continue  # the form's spare row: its severity list starts at "Not known"
         at = f"allergies.{i}."
         allergy = {"substance": _row_text(row, "substance", "What they are allergic to", at + "substance",
                                           errors, True, 120)}
