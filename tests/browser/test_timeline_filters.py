@@ -190,3 +190,70 @@ def test_daily_living_and_appointments_in_the_timeline_edit_and_delete(make_page
     wait_for_toast(page, "Undone.")
     expect(page.locator("ol.timeline li")).to_have_count(2)
     assert "Drinks: 300 mL of Water" in timeline_summaries(page)
+
+
+IN_VIEW = """(id) => { const el = document.querySelector(`[data-entry="${id}"]`); if (!el) return null;
+  const box = el.getBoundingClientRect();
+  return { inView: box.top >= 0 && box.bottom <= window.innerHeight,
+           focused: document.activeElement === el.querySelector('a') }; }"""
+
+
+def test_edit_and_delete_from_a_filtered_timeline_return_to_it_near_the_entry(make_page, app_server):
+    page = make_page(viewport=TABLET, timezone_id=ZONE)
+    page.clock.set_fixed_time(NOW)
+    page.goto(app_server.url + "?debug=1")
+    wait_ready(page)
+    setup_person(page, "Ann", "Mum")
+    assert json.loads(run_python(page, FILL % {"now": int(NOW.timestamp() * 1000)}))["added"] == 702
+    page.click("main a[data-care=timeline]")
+    wait_screen(page, "Timeline")
+    _filter(page, kind="note", by="bob")
+    items = page.locator("ol.timeline li")
+    expect(items).to_have_count(50)
+    page.click("main a.show-more")
+    expect(items).to_have_count(100)
+    filtered = page.evaluate("location.hash")
+    assert filtered == "#/timeline?kind=note&by=bob&n=100"
+
+    # edit the 80th: back on the same filtered list, the entry in view and focused
+    target = items.nth(79)
+    entry_id = target.get_attribute("data-entry")
+    target.locator("a").click()
+    wait_screen(page, "Note")
+    expect(page.locator("main a.button:has-text('Back')")).to_have_attribute("href", filtered)
+    page.fill("#f-text", "Routine check, rechecked")
+    page.click(f"form[data-form='edit:{entry_id}'] button[type=submit]")
+    wait_for_toast(page, "Changes saved.")
+    wait_screen(page, "Timeline")
+    assert page.evaluate("location.hash") == filtered
+    expect(items).to_have_count(100)
+    expect(page.locator(f"[data-entry='{entry_id}'] .summary")).to_have_text("Routine check, rechecked")
+    assert page.evaluate(IN_VIEW, entry_id) == {"inView": True, "focused": True}
+    assert page.evaluate("window.scrollY") > 500  # not at the top of the list
+    expect(page.locator("#f-kind")).to_have_value("note")
+    expect(page.locator("#f-by")).to_have_value("bob")
+
+    # delete the 61st: back on the same list, the next older entry where it was
+    gone, after = items.nth(60).get_attribute("data-entry"), items.nth(61).get_attribute("data-entry")
+    items.nth(60).locator("a").click()
+    wait_screen(page, "Note")
+    page.click("main button[data-action=delete]")
+    wait_for_toast(page, "Deleted")
+    wait_screen(page, "Timeline")
+    assert page.evaluate("location.hash") == filtered
+    expect(page.locator(f"[data-entry='{gone}']")).to_have_count(0)
+    assert page.evaluate(IN_VIEW, after) == {"inView": True, "focused": True}
+    page.click("#toast button[data-action=undo]")
+    wait_for_toast(page, "Undone.")
+    expect(page.locator(f"[data-entry='{gone}']")).to_have_count(1)
+    assert page.evaluate("location.hash") == filtered
+
+    # opened from home, an edit still goes home
+    page.click("a.brand")
+    wait_screen(page, "Mum")
+    page.locator("ol.timeline li.kind-note a").first.click()
+    wait_screen(page, "Note")
+    page.fill("#f-text", "Changed from home")
+    page.locator("form[data-form^='edit:'] button[type=submit]").click()
+    wait_for_toast(page, "Changes saved.")
+    wait_screen(page, "Mum")

@@ -30,7 +30,7 @@ from ..services import CareLog, NotFound
 from .care_controller import CareScreens
 from .report_controller import ReportScreens
 from .profile_choice import ProfileChoiceScreen
-from .timeline_screen import TimelineScreen
+from .timeline_screen import TimelineScreen, is_timeline
 from .describe import describe_payload
 from .safety_controller import SafetyScreens
 from .state import State, Toast
@@ -69,8 +69,10 @@ class Controller:
         """Show the screen of a ``#/...`` route (unknown routes go home)."""
         s = self.state
         self._tick()
-        s.route = route or "#/"
+        s.route, previous = route or "#/", s.route
         s.form_values, s.form_errors, s.form_problem = {}, {}, ""
+        if s.route.startswith("#/entry/") and not previous.startswith("#/entry/"):  # (its history keeps it)
+            s.back_route = previous if is_timeline(previous) else "#/"
         parts = [p for p in s.route.lstrip("#").split("/") if p]
         if not s.caregiver:
             s.screen = "welcome"
@@ -169,7 +171,7 @@ class Controller:
             saved = await self.log.edit(entry_id, values)
             self._undo = lambda: self.log.undo(saved.event, before)
             s.toast = Toast("Changes saved.", undo=True)
-            await self.navigate("#/")
+            await self._back_from_entry(before)
             return
         raise FormErrors({"form": "Unknown form."})
 
@@ -198,7 +200,7 @@ class Controller:
                 saved = await self.log.delete(before.id)
                 self._undo = lambda: self.log.undo(saved.event, before)
                 s.toast = Toast(f"Deleted: {describe_payload(before.kind, before.payload)}", undo=True)
-                await self.navigate("#/")
+                await self._back_from_entry(before)
             elif name == "undo" and self._undo is not None:
                 undo, self._undo = self._undo, None
                 await undo()
@@ -225,6 +227,16 @@ class Controller:
             s.toast = Toast(STORE_MESSAGE.format(detail=str(error)), tone="error")
         except NotFound:
             s.toast = Toast("That entry no longer exists.", tone="warn")
+
+    async def _back_from_entry(self, entry) -> None:
+        """After an edit or delete: back where the entry was opened from (a filtered timeline
+        keeps its filters), scrolled to the entry, or to the next older one if it is gone."""
+        await self.navigate(self.state.back_route)
+        s = self.state
+        if s.screen == "timeline" and s.timeline:
+            here = next((e for e in s.timeline if e.id == entry.id), None) or \
+                next((e for e in s.timeline if (e.at, e.created_hlc) <= (entry.at, entry.created_hlc)), s.timeline[-1])
+            s.scroll_to = here.id
 
     # --- loading -----------------------------------------------------------
 

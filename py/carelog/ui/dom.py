@@ -225,7 +225,13 @@ class DomApp:
         if not focus:
             return
         target = None
-        if state.form_errors or state.form_problem:
+        if state.scroll_to:  # back on the timeline an entry was changed from: there, not at the top
+            item = _found(self.root.querySelector(f'[data-entry="{state.scroll_to}"]'))
+            state.scroll_to = ""
+            if item is not None:
+                item.scrollIntoView(self.window.JSON.parse('{"block": "center"}'))
+                target = _found(item.querySelector("a"))
+        if target is None and (state.form_errors or state.form_problem):
             target = _found(self.root.querySelector("[aria-invalid=true]"))
             if target is None:  # not `or`: a JsProxy's truth follows JS length/size rules
                 target = _found(self.root.querySelector("#form-problem"))

@@ -46,6 +46,8 @@ class State:
     entry: Entry | None = None
     history: list[Event] = field(default_factory=list)
     conflicts: list[Entry] = field(default_factory=list)  # entries with two versions (#/conflicts)
+    back_route: str = "#/"    # where an entry's screen goes back to: the filtered timeline it was opened from
+    scroll_to: str = ""       # an entry id the DOM glue scrolls to and focuses once (back on the timeline)
     form_values: dict[str, Any] = field(default_factory=dict)
     form_errors: dict[str, str] = field(default_factory=dict)
     form_problem: str = ""

@@ -297,7 +297,7 @@ def entry_screen(state: State) -> Markup:
           *entry_fields(state, entry.kind, vital_type),
           h("div", {"class": "actions"},
             h("button", {"type": "submit", "class": "primary big"}, "Save changes"),
-            h("a", {"href": "#/", "class": "button secondary big"}, "Back"))),
+            h("a", {"href": state.back_route, "class": "button secondary big"}, "Back"))),
         h("div", {"class": "actions"},
           h("a", {"href": f"#/entry/{entry.id}/history", "class": "button secondary big"}, "History"),
           h("button", {"type": "button", "class": "danger big", "data-action": "delete", "data-id": entry.id},
