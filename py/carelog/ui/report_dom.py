@@ -133,8 +133,7 @@ async def _after_share(app: Any, promise: Any, text: str) -> None:
         await promise
         app.controller.state.toast = Toast(SHARED)
     except Exception as error:  # cancelled by the user, or no share target
-        if "AbortError" in str(error):
-            app.controller.state.toast = Toast("Not shared.", tone="warn")
+        if "AbortError" in str(error):  # the caregiver closed the share sheet: nothing to say
             return
         await _after_copy(app, _write_clipboard(text))
 
