@@ -73,7 +73,8 @@ def _filter(page, **fields) -> None:
     form.locator("button[type=submit]").click()
 
 
-def test_filters_search_show_more_and_back(make_page, app_server):
+def _open_filled(make_page, app_server):
+    """A tablet at ``NOW`` with Ann caring for Mum and the ~700 entries of ``FILL``."""
     page = make_page(viewport=TABLET, timezone_id=ZONE)
     page.clock.set_fixed_time(NOW)
     page.goto(app_server.url + "?debug=1")
@@ -81,6 +82,11 @@ def test_filters_search_show_more_and_back(make_page, app_server):
     setup_person(page, "Ann", "Mum")
     filled = json.loads(run_python(page, FILL % {"now": int(NOW.timestamp() * 1000)}))
     assert filled["added"] == 702
+    return page
+
+
+def test_filters_search_show_more_and_back(make_page, app_server):
+    page = _open_filled(make_page, app_server)
 
     page.click("main a[data-care=timeline]")
     wait_screen(page, "Timeline")
@@ -199,12 +205,7 @@ IN_VIEW = """(id) => { const el = document.querySelector(`[data-entry="${id}"]`)
 
 
 def test_edit_and_delete_from_a_filtered_timeline_return_to_it_near_the_entry(make_page, app_server):
-    page = make_page(viewport=TABLET, timezone_id=ZONE)
-    page.clock.set_fixed_time(NOW)
-    page.goto(app_server.url + "?debug=1")
-    wait_ready(page)
-    setup_person(page, "Ann", "Mum")
-    assert json.loads(run_python(page, FILL % {"now": int(NOW.timestamp() * 1000)}))["added"] == 702
+    page = _open_filled(make_page, app_server)
     page.click("main a[data-care=timeline]")
     wait_screen(page, "Timeline")
     _filter(page, kind="note", by="bob")

@@ -159,6 +159,14 @@ async def _two_devices():
     return log, mum, store
 
 
+async def _shown(log, route: str) -> tuple[Controller, str]:
+    """A controller on ``log`` showing ``route``, and the page it renders."""
+    c = Controller(log)
+    await c.start()
+    await c.navigate(route)
+    return c, str(render(c.state))
+
+
 def test_merge_use_case_saves_one_profile_retires_the_duplicate_and_undo_brings_both_back():
     async def scenario():
         log, mum, store = await _two_devices()
@@ -188,10 +196,7 @@ def test_merge_use_case_saves_one_profile_retires_the_duplicate_and_undo_brings_
 def test_the_screens_offer_the_choice_and_save_a_field_by_field_merge_with_undo():
     async def scenario():
         log, mum, store = await _two_devices()
-        c = Controller(log)
-        await c.start()
-        await c.navigate("#/profile")
-        page = str(render(c.state))
+        c, page = await _shown(log, "#/profile")
         assert "Two caregivers changed the profile at the same time: choose" in page
         await c.navigate("#/conflicts")
         assert 'href="#/profile/choose"' in str(render(c.state))
@@ -229,9 +234,6 @@ def test_synced_text_in_a_version_stays_text():
                            payload={**BOB, "name": '<script type="py">print(1)</script>'}, author="<b>Cy</b>",
                            device="dev-c", hlc=Stamp(log.clock.now_ms() + 9, 0, "dev-c").encode())
         await store.put_events([bad])
-        c = Controller(log)
-        await c.start()
-        await c.navigate("#/profile/choose")
-        page = str(render(c.state))
+        c, page = await _shown(log, "#/profile/choose")
         assert "<script" not in page and "<b>Cy" not in page and "&lt;script" in page
     asyncio.run(scenario())

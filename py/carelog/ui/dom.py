@@ -16,24 +16,13 @@ from typing import Any
 
 from . import report_dom, views
 from .controller import Controller
+from .jsnull import found as _found
 from .notify_dom import DomNotifier
 from .state import Toast
 
 TOAST_MS = 10_000
 UNEXPECTED = ("Something went wrong and this was not done. Everything saved before is safe. "
               "Try again; if it keeps happening, reload the page.")
-
-
-def _found(node: Any) -> Any:
-    """A DOM lookup's result, or None when nothing matched.
-
-    Pyodide (0.28+) hands JavaScript ``null`` to Python as ``jsnull``, not
-    ``None``: ``querySelector`` and ``closest`` misses must be checked here."""
-    if node is None:
-        return None
-    from pyodide.ffi import jsnull  # noqa: PLC0415 - browser only
-
-    return None if node is jsnull else node
 
 
 def device_zone() -> str:
@@ -102,6 +91,12 @@ class DomApp:
             return
         self._channel = js.BroadcastChannel.new("carelog")
         self._listen(self._channel, "message", self._on_other_tab)
+
+    def run_action(self, work, keep_toast: bool = False) -> None:
+        """Run ``work`` (an async callable) as one user action, in the background: one at a
+        time, not while locked, any error reported in plain words, then the screen rendered
+        (the glue of other screens, e.g. ``safety_dom`` and ``report_dom``, goes through here)."""
+        self._spawn(self._run(work, keep_toast=keep_toast))
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -21,19 +21,11 @@ import asyncio
 from typing import Any, Callable
 
 from . import lock_views
+from .jsnull import found as _found
 from .lock_controller import LockController
 
 DRAFT_KEY = "lock_draft"
 SCREEN: "LockScreen | None" = None
-
-
-def _found(node: Any) -> Any:
-    """A DOM lookup's result, or None (Pyodide hands JS ``null`` over as ``jsnull``)."""
-    if node is None:
-        return None
-    from pyodide.ffi import jsnull  # noqa: PLC0415
-
-    return None if node is jsnull else node
 
 
 class LockScreen:

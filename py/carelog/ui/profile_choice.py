@@ -6,19 +6,7 @@ caregivers changed it at the same time) wait for a caregiver: "Keep this one"
 field-by-field form (``profile-merge``: ``use.<field>`` = a version index for
 each field that differs). Either saves one profile revising every head and
 retires the duplicate entry, in one batch, with Undo (the versions come back).
-
-    >>> import asyncio
-    >>> from carelog.bootstrap import build_for_tests
-    >>> from carelog.ui.controller import Controller
-    >>> async def demo():
-    ...     c = Controller(build_for_tests())
-    ...     await c.start()
-    ...     await c.submit("caregiver", {"name": "Ann"})
-    ...     await c.submit("recipient", {"name": "Mum"})
-    ...     await c.navigate("#/profile/choose")
-    ...     return c.state.screen, c.state.care.profile_versions
-    >>> asyncio.run(demo())
-    ('profile_choice', [])
+A whole session of it runs in ``tests/unit/test_profile_merge.py``.
 """
 
 from __future__ import annotations

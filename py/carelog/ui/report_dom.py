@@ -4,7 +4,7 @@ and sharing the handoff (Web Share API, else the clipboard).
 ``DomApp._on_click`` hands every ``data-action`` here first; ``handle_click``
 returns True when it took the click. Print and share run inside the click
 (browsers allow them only during a user gesture); downloads and the import
-preview run as one user action through ``DomApp._run``.
+preview run as one user action through ``DomApp.run_action``.
 
     if report_dom.handle_click(app, action, data):
         return
@@ -48,9 +48,9 @@ def handle_click(app: Any, action: str, data: dict) -> bool:
     if action == "print":
         app.window.print()
     elif action == "download":
-        app._spawn(app._run(lambda: _download(app, data.get("id", "")), keep_toast=False))
+        app.run_action(lambda: _download(app, data.get("id", "")))
     elif action == "import-preview":
-        app._spawn(app._run(lambda: _preview(app), keep_toast=False))
+        app.run_action(lambda: _preview(app))
     else:
         _share(app)
     return True
@@ -115,9 +115,9 @@ def _share(app: Any) -> None:
     navigator = js.navigator
     if getattr(navigator, "share", None) is not None:
         promise = navigator.share(_js_options({"title": "Shift handoff", "text": text}))
-        app._spawn(app._run(lambda: _after_share(app, promise, text), keep_toast=False))
+        app.run_action(lambda: _after_share(app, promise, text))
         return
-    app._spawn(app._run(lambda: _after_copy(app, _write_clipboard(text)), keep_toast=False))
+    app.run_action(lambda: _after_copy(app, _write_clipboard(text)))
 
 
 def _write_clipboard(text: str) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..interop.backup import MAX_BACKUP_BYTES
+from .jsnull import found
 from .safety_controller import StorageProbe
 
 FORMS = ("backup-export", "backup-restore")
@@ -70,9 +71,7 @@ class BrowserStorageProbe(StorageProbe):
 
 
 def _value(form: Any, name: str) -> str:
-    from .dom import _found  # noqa: PLC0415
-
-    field = _found(form.querySelector(f"[name={name}]"))
+    field = found(form.querySelector(f"[name={name}]"))
     return "" if field is None else str(field.value or "")
 
 
@@ -110,7 +109,7 @@ class SafetyForms:
         event.preventDefault()
         event.stopPropagation()
         work = self._export if name == "backup-export" else self._restore
-        self.app._spawn(self.app._run(lambda: work(form), keep_toast=False))
+        self.app.run_action(lambda: work(form))
 
     async def _export(self, form: Any) -> None:
         safety = self.controller.safety
@@ -122,10 +121,8 @@ class SafetyForms:
         await safety.backup_taken()
 
     async def _restore(self, form: Any) -> None:
-        from .dom import _found  # noqa: PLC0415
-
         safety = self.controller.safety
-        field = _found(form.querySelector("[name=backup_file]"))
+        field = found(form.querySelector("[name=backup_file]"))
         files = None if field is None else field.files
         if files is None or int(files.length) == 0:
             safety.state.safety.restore_problem = "Choose the backup file first."

@@ -24,19 +24,11 @@ from ..sync import format as fmt
 from ..sync.engine import SyncError
 from ..sync.service import AFTER_SAVE_MS, SyncService, describe
 from . import sync_views
+from .jsnull import found as _found
 
 LOCK_NAME = "carelog-sync"
 KEY_NAME = "circle"
 PANEL: "SyncPanel | None" = None
-
-
-def _found(node: Any) -> Any:
-    """A DOM lookup's result, or None (Pyodide hands JS ``null`` over as ``jsnull``)."""
-    if node is None:
-        return None
-    from pyodide.ffi import jsnull  # noqa: PLC0415
-
-    return None if node is jsnull else node
 
 
 class BrowserKeyStore:
