@@ -135,4 +135,5 @@ export async function termRows(db, records) {
   }));
 }
 
-globalThis.carelogTerms = { wordsOf, payloadWords, termsOfWords, queryWords, matches, MIN_PREFIX, MAX_PREFIX };
+globalThis.carelogTerms = { wordsOf, payloadWords, termsOfWords, queryWords, matches, clearTermRow,
+                            MIN_PREFIX, MAX_PREFIX };
