@@ -139,6 +139,7 @@ def main(argv=None) -> int:
                     add("bulk_js", bench.js(f"bulkWrite('bench-js-bulk', {n}, 'strict')")["ms"])
             add("bulk_js_default", bench.js(f"bulkWrite('bench-js-bulk', {n}, 'default')")["ms"])
             add("bulk_js_v1", bench.js(f"bulkWrite('bench-js-bulk-v1', {n}, 'strict', 'v1')")["ms"])
+            add("bulk_js_terms", bench.js(f"bulkWrite('bench-js-bulk-terms', {n}, 'strict', 'full', true)")["ms"])
             print(f"bulk write run {run + 1}/{runs}: python {results['bulk_py'][-1]:.0f} ms, "
                   f"js {results['bulk_js'][-1]:.0f} ms", flush=True)
 
@@ -149,7 +150,8 @@ def main(argv=None) -> int:
         schema_app = bench.js("schemaOf('bench-schema-app')")
         schema_js = bench.js("schemaOf('bench-schema-js')")
         same_schema = schema_app == schema_js
-        for name in ("bench-schema-app", "bench-schema-js", "bench-py-bulk", "bench-js-bulk", "bench-js-bulk-v1"):
+        for name in ("bench-schema-app", "bench-schema-js", "bench-py-bulk", "bench-js-bulk", "bench-js-bulk-v1",
+                     "bench-js-bulk-terms"):
             bench.js(f"deleteDb('{name}')")
 
         # (3) range reads over one database of n events written by the app.
@@ -235,6 +237,7 @@ def main(argv=None) -> int:
         [f"(2) bulk write {n:,}: raw JS, 1 transaction", *row("", "bulk_js")[1:]],
         ["    raw JS, durability 'default' (reference)", *row("", "bulk_js_default", "bulk_js")[1:]],
         ["    raw JS, only v1's 2 indexes, not 5 (reference)", *row("", "bulk_js_v1", "bulk_js")[1:]],
+        ["    raw JS + word index rows (terms.js, same tx): its cost", *row("", "bulk_js_terms", "bulk_js")[1:]],
         [f"(3) range {args.range:,} rows, oldest first: Python events_in_range",
          *row("", "range_py_getall", "range_js_getall")[1:]],
         ["    helper (getAll + JSON.stringify + string to Python)", *row("", "range_py_getall_helper")[1:]],

@@ -5,7 +5,7 @@
 // objects OUTSIDE the timed spans. The schema is written out here (not taken
 // from the app) and bench_idb.py checks it equals the app's database schema.
 (() => {
-  const VERSION = 3; // the app's schema (public/js/idb.js DB_VERSION)
+  const VERSION = globalThis.carelogIdb.DB_VERSION; // the app's schema (public/js/idb.js)
 
   // schema "v1" (reference only): the first release's two indexes.
   function createSchema(db, schema) {
@@ -19,6 +19,8 @@
     db.createObjectStore("settings", { keyPath: "key" });
     db.createObjectStore("keys"); // schema 3: the sync feed and the key store (unused by the baseline)
     db.createObjectStore("feed", { autoIncrement: true });
+    // schema 4: the search's word index (public/js/terms.js)
+    db.createObjectStore("terms", { keyPath: "id" }).createIndex("by_term", "t", { multiEntry: true });
   }
 
   function request(req) {
@@ -87,14 +89,17 @@
     },
 
     // (2) n records (JS objects) in one readwrite transaction.
-    async bulkWrite(name, n, durability, schema = "full") {
+    // With `withTerms`, each event's word index row too (computed by terms.js
+    // inside the timed span, written in the same transaction): what the index costs.
+    async bulkWrite(name, n, durability, schema = "full", withTerms = false) {
       await this.deleteDb(name);
       const rows = records(n);
       const db = await handle(name, schema);
       const t0 = performance.now();
-      const tx = db.transaction("events", "readwrite", { durability });
+      const tx = db.transaction(withTerms ? ["events", "terms"] : "events", "readwrite", { durability });
       const store = tx.objectStore("events");
       for (const row of rows) store.add(row);
+      if (withTerms) for (const row of rows) tx.objectStore("terms").put(carelogTerms.clearTermRow(row));
       await done(tx);
       const ms = performance.now() - t0;
       close(name);

@@ -10,8 +10,10 @@
 //   JSON.parse(await db.range(JSON.stringify({recipient, start, end, kinds, limit, newestFirst})));
 
 import { loadLock, openRows, openSetting, sealEvents, sealSetting } from "./vault.js";
+import { PENDING, clearTermRow, termRows } from "./terms.js";
+import { findByTerms } from "./search.js";
 
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -46,6 +48,26 @@ export const UPGRADES = [
       cursor.continue();
     };
   },
+  // 3 -> 4: the word index of the timeline's search (terms.js): "terms" holds
+  // one row per event, {id, t: [[recipient, term, at], ...]}, under a
+  // multiEntry index. Clear events get their terms here; sealed ones (the
+  // lock) cannot be read during an upgrade: their row holds PENDING, and
+  // vault.js finishes them at the next unlock.
+  (db, tx) => {
+    const terms = db.createObjectStore("terms", { keyPath: "id" });
+    terms.createIndex("by_term", "t", { multiEntry: true });
+    const events = tx.objectStore("events");
+    const BATCH = 1000;
+    const next = (after) => {
+      const req = events.getAll(after === null ? null : IDBKeyRange.lowerBound(after, true), BATCH);
+      req.onsuccess = () => {
+        const rows = req.result;
+        for (const row of rows) terms.put(row.sealed ? { id: row.id, t: [PENDING] } : clearTermRow(row));
+        if (rows.length === BATCH) next(rows[rows.length - 1].id);
+      };
+    };
+    next(null);
+  },
 ];
 
 function storageError(error, fallback) {
@@ -70,21 +92,12 @@ function request(req) {
   });
 }
 
-// Every text (and number) of a payload, lower-cased, one per line: what the
-// timeline's search looks in (the same as timeline_filter.haystack in Python).
-function haystack(value, depth) {
-  if (typeof value === "string") return value.toLowerCase();
-  if (typeof value === "number") return String(value);
-  if (value === null || typeof value !== "object" || depth >= 3) return "";
-  const parts = Array.isArray(value) ? value : Object.values(value);
-  return parts.map((v) => haystack(v, depth + 1)).filter((t) => t).join("\n");
-}
-
 class Database {
   constructor(db) {
     this.db = db;
     this.lockOn = false;  // vault.js: records are sealed with the data key
     this.dataKey = null;  // the unwrapped data key while unlocked (memory only)
+    this.termKey = null;  // the search terms' HMAC key while unlocked (terms.js, memory only)
     db.onversionchange = () => {
       // Another tab is upgrading the schema: step aside so it never hangs,
       // and tell this page so it can ask the user to reload.
@@ -100,7 +113,8 @@ class Database {
   async putEvents(json) {
     const plain = JSON.parse(json);
     const records = await sealEvents(this, plain); // before the transaction opens; same order
-    const tx = this.db.transaction(["events", "feed"], "readwrite", { durability: "strict" });
+    const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
+    const tx = this.db.transaction(["events", "feed", "terms"], "readwrite", { durability: "strict" });
     const store = tx.objectStore("events");
     const feed = tx.objectStore("feed");
     let added = 0;
@@ -110,7 +124,7 @@ class Database {
       // a new event gets the next feed position in the same transaction (sync's change feed)
       // (value [id, device]: a reader of one device's events skips the others' without a lookup;
       // positions written by the version 3 upgrade hold the id alone)
-      req.onsuccess = () => { added += 1; feed.add([record.id, device]); };
+      req.onsuccess = () => { added += 1; feed.add([record.id, device]); tx.objectStore("terms").put(terms[i]); };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: events are immutable, keep the first
@@ -180,12 +194,13 @@ class Database {
 
   // The timeline's search: events of one recipient matching a query (kinds,
   // author, words in the payload's text, [start, end)), newest first, from at
-  // most `limit` entries -> {"events": [...], "more": bool}. It reads the index
-  // range newest first in time windows (one getAll each, a day, then 2, 4...
-  // days), so a page of recent entries reads little, and a rare word reads the
-  // range once. The filter runs here, so only matches cross to Python.
+  // most `limit` entries -> {"events": [...], "more": bool}. With words, the
+  // word index answers (search.js). Else it reads the index range newest first
+  // in time windows (one getAll each, a day, then 2, 4... days), so a page of
+  // recent entries reads little. The filter runs here, so only matches cross to Python.
   async find(json) {
     const q = JSON.parse(json);
+    if (q.words && q.words.length) return JSON.stringify(await findByTerms(this, q));
     const kinds = q.kinds && q.kinds.length ? q.kinds : null;
     const single = kinds && kinds.length === 1;
     // a transaction per read: decrypting (the lock) awaits WebCrypto, which ends a transaction
@@ -194,7 +209,6 @@ class Database {
     const key = single ? (at) => [q.recipient, kinds[0], at] : (at) => [q.recipient, at];
     const kindSet = kinds && !single ? new Set(kinds) : null;
     const author = q.author || null;
-    const words = q.words || [];
     const limit = q.limit ?? 50;
     const whole = IDBKeyRange.bound(key(q.start ?? 0), key(q.end ?? 1e14), false, true);
     const ends = index();
@@ -215,10 +229,6 @@ class Database {
         const row = rows[i];
         if (kindSet && !kindSet.has(row.kind)) continue;
         if (author && String(row.author).toLowerCase() !== author) continue;
-        if (words.length) {
-          const text = haystack(row.payload, 0);
-          if (!words.every((w) => text.includes(w))) continue;
-        }
         if (!entries.has(row.entry)) {
           if (entries.size >= limit) { more = true; break; }
           entries.add(row.entry);

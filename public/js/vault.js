@@ -7,6 +7,9 @@
 // Only the wrapped data key is stored (IndexedDB "keys" store, record "lock").
 // After unlocking, the data key lives only in memory, as a non-extractable
 // CryptoKey on the open Database (`db.dataKey`); locking drops the reference.
+// The search-term key (terms.js): the data key's bytes unwrapped a second
+// time as HKDF key material (non-extractable), HKDF-SHA256 (info "carelog
+// search terms v1") -> an HMAC-SHA256 key, `db.termKey`, memory only as well.
 //
 // idb.js seals records with `sealEvents`/`sealSetting` before a write
 // transaction and opens them with `openRows`/`openSetting` after a read, so an
@@ -20,6 +23,8 @@
 //   const recovery = await carelogVault.setUp(db, "passphrase", 600000)  // shown once
 //   await carelogVault.unlock(db, secret, "passphrase" | "recovery")    -> true | false
 //   carelogVault.lock(db)
+
+import { PENDING, termRows } from "./terms.js";
 
 export const ITERATIONS = 600000;
 export const LOCK_RECORD = "lock";
@@ -70,6 +75,31 @@ async function unwrapWith(slot, secret, extractable) {
   } catch (error) {
     return null; // the GCM tag did not authenticate: wrong secret
   }
+}
+
+// The data key and the search-term key from one wrapped copy (one key
+// derivation); null when `secret` does not open it.
+async function openSlot(slot, secret) {
+  if (!slot) return null;
+  try {
+    const kek = await wrappingKey(secret, slot.salt, slot.iterations);
+    const unwrap = (algorithm, usages) => crypto.subtle.unwrapKey(
+      "raw", slot.wrapped, kek, { name: "AES-GCM", iv: slot.iv }, algorithm, false, usages);
+    const dataKey = await unwrap({ name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]);
+    const material = await unwrap("HKDF", ["deriveKey"]);
+    const termKey = await crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode("carelog search terms v1") },
+      material, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
+    return { dataKey, termKey };
+  } catch (error) {
+    return null; // the GCM tag did not authenticate: wrong secret
+  }
+}
+
+function useKeys(db, keys) {
+  db.dataKey = keys.dataKey;
+  db.termKey = keys.termKey;
+  db.termCache = null;
 }
 
 export function newRecoveryKey() {
@@ -210,11 +240,11 @@ export async function setUp(db, passphrase, iterations = ITERATIONS) {
   const extractable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
   const pass = await wrapUnder(extractable, passphrase, iterations);
   const rescue = await wrapUnder(extractable, recovery, iterations);
-  const dataKey = await unwrapWith(pass, passphrase, false); // the copy the app keeps: non-extractable
+  const keys = await openSlot(pass, passphrase); // the copies the app keeps: non-extractable
   await writeLock(db, { v: 1, choice: "on", pass, recovery: rescue, idleMs: (before && before.idleMs) || DEFAULT_IDLE_MS,
                         failures: 0, lastFailureAt: 0, migrated: false, createdAt: Date.now() });
   db.lockOn = true;
-  db.dataKey = dataKey;
+  useKeys(db, keys);
   return recovery;
 }
 
@@ -231,18 +261,23 @@ export async function unlock(db, secret, kind) {
   if (!record || record.choice !== "on") return true;
   const text = kind === "recovery" ? normalRecoveryKey(secret) : String(secret);
   const slot = kind === "recovery" ? record.recovery : record.pass;
-  const key = text ? await unwrapWith(slot, text, false) : null;
-  if (!key) {
+  const keys = text ? await openSlot(slot, text) : null;
+  if (!keys) {
     await writeLock(db, { ...record, failures: (record.failures || 0) + 1, lastFailureAt: Date.now() });
     return false;
   }
-  db.dataKey = key;
+  useKeys(db, keys);
+  // events sealed before the word index existed get their terms now, in the background
+  // (a search waits for it: search.js)
+  db.termsReady = finishTerms(db).catch(() => 0);
   if (record.failures) await writeLock(db, { ...record, failures: 0, lastFailureAt: 0 });
   return true;
 }
 
 export function lock(db) {
   db.dataKey = null; // the only reference to the data key
+  db.termKey = null;
+  db.termCache = null; // the words typed or stored, as tokens: gone with the key
 }
 
 // New passphrase: re-wrap the data key (the data stays as it is). `current`
@@ -259,7 +294,7 @@ export async function changePassphrase(db, current, next) {
   }
   const pass = await wrapUnder(key, String(next), Math.max(ITERATIONS, record.pass.iterations));
   await writeLock(db, { ...record, pass, failures: 0, lastFailureAt: 0 });
-  if (!db.dataKey) db.dataKey = await unwrapWith(pass, String(next), false);
+  if (!db.dataKey) useKeys(db, await openSlot(pass, String(next)));
   return true;
 }
 
@@ -284,9 +319,11 @@ export async function encryptExisting(db, batch = 500) {
     const clear = rows.filter((row) => !row.sealed);
     if (clear.length) {
       const out = await sealEvents(db, clear);
-      const tx = db.db.transaction("events", "readwrite", { durability: "strict" });
+      const terms = await termRows(db, clear); // keyed tokens replace the clear terms
+      const tx = db.db.transaction(["events", "terms"], "readwrite", { durability: "strict" });
       const store = tx.objectStore("events");
       for (const row of out) store.put(row);
+      for (const row of terms) tx.objectStore("terms").put(row);
       await done(tx);
       sealed += out.length;
     }
@@ -304,6 +341,29 @@ export async function encryptExisting(db, batch = 500) {
   const record = await readLock(db);
   await writeLock(db, { ...record, migrated: true });
   return sealed;
+}
+
+// Give the terms of the search index to events sealed before it existed
+// (their rows hold PENDING since the upgrade), `batch` at a time; stops when
+// locked, and the next unlock goes on. -> count indexed
+export async function finishTerms(db, batch = 500) {
+  let indexed = 0;
+  if (!db.db.objectStoreNames.contains("terms")) return indexed;
+  while (db.dataKey) {
+    const read = db.db.transaction(["terms", "events"], "readonly");
+    const ids = await request(read.objectStore("terms").index("by_term").getAllKeys(IDBKeyRange.only(PENDING), batch));
+    if (!ids.length) break;
+    const events = read.objectStore("events");
+    const rows = (await Promise.all(ids.map((id) => request(events.get(id))))).filter((row) => row !== undefined);
+    const terms = await termRows(db, await openRows(db, rows));
+    const found = new Set(terms.map((row) => row.id));
+    const tx = db.db.transaction("terms", "readwrite", { durability: "strict" });
+    for (const row of terms) tx.objectStore("terms").put(row);
+    for (const id of ids) if (!found.has(id)) tx.objectStore("terms").put({ id, t: [] });
+    await done(tx);
+    indexed += terms.length;
+  }
+  return indexed;
 }
 
 // --- idle -------------------------------------------------------------------

@@ -11,8 +11,10 @@ search is a quick pass over **events** (``event_matches``); the entries folded
 from them are checked again with ``entry_matches``, because the event that
 matched may be an older version of the entry.
 
-Search matches every word, anywhere in the text of the entry (notes, names,
-places...), ignoring case:
+Search matches every word of the search in the text of the entry (notes,
+names, places...), ignoring case and accents: a word of 3 or more characters
+finds the words it starts ("amb" finds "ambulance"), a shorter one finds that
+whole word (``search_words``, the same rules as the browser's word index):
 
     >>> flt, problems = parse_query("kind=note&q=Fell%20kitchen&n=100")
     >>> flt.kinds, flt.words, flt.count, problems
@@ -30,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
 
+from . import search_words
 from .events import LOG_KINDS
 
 # What the timeline shows: what caregivers log, daily living, appointments and plan tasks done.
@@ -54,8 +57,8 @@ class TimelineFilter:
 
     @property
     def words(self) -> tuple[str, ...]:
-        """The search words, lower-cased (at most ``MAX_WORDS``)."""
-        return tuple(dict.fromkeys(self.text.lower().split()))[:MAX_WORDS]
+        """The search words, lower-cased, accents dropped (at most ``MAX_WORDS``)."""
+        return tuple(search_words.query_words(self.text))[:MAX_WORDS]
 
     @property
     def active(self) -> bool:
@@ -172,7 +175,7 @@ def store_query(flt: TimelineFilter, recipient: str, offset_at: Callable[[int], 
 
 
 def haystack(payload: Any, depth: int = 0) -> str:
-    """Every text (and number) of a payload, lower-cased, one per line: what search looks in."""
+    """Every text (and number) of a payload, lower-cased, one per line (``search_words`` splits them)."""
     if isinstance(payload, str):
         return payload.lower()
     if isinstance(payload, bool) or payload is None:
@@ -202,8 +205,7 @@ def _common(kind: str, at: int, payload: Any, q: Mapping[str, Any]) -> bool:
         return False
     words = q.get("words") or ()
     if words:
-        text = haystack(payload)
-        return all(w in text for w in words)
+        return search_words.matches(search_words.payload_words(payload), words)
     return True
 
 

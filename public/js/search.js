@@ -1,0 +1,74 @@
+// carelog word search over the "terms" index (terms.js): the timeline's
+// search when the query has words (Database.find in idb.js calls it).
+//
+// Of the query's words, the one whose term has the fewest events in the
+// range leads. Its index range [recipient, term, start..end) is read newest
+// first in time windows, keys only (getAllKeys: event ids in time order);
+// the first window is sized to hold about two pages of that term's events,
+// then each window doubles. Only those events are read, opened (the lock),
+// and checked against the whole query: kinds, caregiver and every word (the
+// index finds candidates; the check decides). A rare word reads a handful of
+// events, whatever the size of the log.
+
+import { matches, payloadWords, queryTerm, queryWords, storedTerm } from "./terms.js";
+import { openRows } from "./vault.js";
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+// -> {events: [...], more: bool}, as Database.find.
+export async function findByTerms(database, q) {
+  if (database.termsReady) await database.termsReady; // sealed events still being indexed after unlock
+  const db = database.db;
+  const words = queryWords(q.words);
+  const kinds = q.kinds && q.kinds.length ? new Set(q.kinds) : null;
+  const author = q.author || null;
+  const limit = q.limit ?? 50;
+  const start = q.start ?? 0;
+  const end = q.end ?? 1e14;
+  const terms = await Promise.all(words.map((w) => storedTerm(database, queryTerm(w))));
+  const range = (term, lo, hi) => IDBKeyRange.bound([q.recipient, term, lo], [q.recipient, term, hi], false, true);
+  const index = () => db.transaction("terms", "readonly").objectStore("terms").index("by_term");
+
+  const first = index();
+  const counts = await Promise.all(terms.map((term) => request(first.count(range(term, start, end)))));
+  let lead = 0;
+  counts.forEach((count, i) => { if (count < counts[lead]) lead = i; });
+  if (!terms.length || counts[lead] === 0) return { events: [], more: false };
+  const term = terms[lead];
+  const [newest, oldest] = await Promise.all([request(first.openKeyCursor(range(term, start, end), "prev")),
+                                              request(first.openKeyCursor(range(term, start, end), "next"))]);
+  const lo = oldest.key[2];
+  let hi = newest.key[2] + 1;
+  // about two pages of the lead term's events in the first window, if they were spread evenly
+  let span = Math.max(3600000, Math.ceil(((hi - lo) * Math.min(1, (2 * limit) / counts[lead]))));
+  const out = [];
+  const entries = new Set();
+  let more = false;
+  while (hi > lo && !more) {
+    const from = Math.max(lo, hi - span);
+    const tx = db.transaction(["terms", "events"], "readonly");
+    const ids = await request(tx.objectStore("terms").index("by_term").getAllKeys(range(term, from, hi)));
+    const store = tx.objectStore("events");
+    const stored = await Promise.all(ids.map((id) => request(store.get(id))));
+    const rows = await openRows(database, stored.filter((row) => row !== undefined));
+    for (let i = rows.length - 1; i >= 0; i -= 1) {
+      const row = rows[i];
+      if (kinds && !kinds.has(row.kind)) continue;
+      if (author && String(row.author).toLowerCase() !== author) continue;
+      if (!matches(payloadWords(row.payload), words)) continue;
+      if (!entries.has(row.entry)) {
+        if (entries.size >= limit) { more = true; break; }
+        entries.add(row.entry);
+      }
+      out.push(row);
+    }
+    hi = from;
+    span *= 2;
+  }
+  return { events: out, more: more || hi > lo };
+}

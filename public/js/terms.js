@@ -1,0 +1,139 @@
+// carelog search terms: the word index behind the timeline's search.
+//
+// Every stored event has one row in the "terms" object store (idb.js, schema
+// step 3 -> 4): {id, t: [[recipient, term, at], ...]}, with a multiEntry index
+// "by_term" on t. A search reads the keys of one term's range (recipient,
+// term, time), newest first, and only then the events themselves (search.js).
+//
+// Words: every text and number of a payload (3 levels deep, as the search has
+// always read them), lower-cased, accents dropped (NFKD, combining marks
+// removed: "Café" -> "cafe"), split at anything that is not a letter or digit.
+// Terms of a word: the word itself when it is shorter than MIN_PREFIX
+// characters, else its prefixes of MIN_PREFIX..MAX_PREFIX characters. So a
+// search word of 3 or more characters finds the words it starts ("amb" finds
+// "ambulance"), and a shorter one finds that whole word ("bp" finds "BP", not
+// "bpm"). The same rules in Python: py/carelog/domain/search_words.py.
+//
+// With the lock on (vault.js) no word is stored in clear: each term is stored
+// as a keyed token, HMAC-SHA256 under the term key (HKDF from the data key,
+// memory only while unlocked), its first 9 bytes in base64. The tokens of a
+// row are sorted, so their order says nothing about the order of the words.
+
+export const MIN_PREFIX = 3;
+export const MAX_PREFIX = 12;
+export const PENDING = ["pending"]; // the one key of a sealed event indexed at the next unlock
+const MAX_DEPTH = 3;
+const TOKEN_BYTES = 9;
+const CACHE_MAX = 200000;
+const encoder = new TextEncoder();
+
+// Lower case, accents dropped.
+export function fold(text) {
+  return String(text).toLowerCase().normalize("NFKD").replace(/\p{M}+/gu, "");
+}
+
+// The words of a text, folded, in order.
+export function wordsOf(text) {
+  return fold(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+function collect(value, depth, out) {
+  if (typeof value === "string" || typeof value === "number") {
+    for (const word of wordsOf(String(value))) out.add(word);
+    return;
+  }
+  if (value === null || typeof value !== "object" || depth >= MAX_DEPTH) return;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) collect(v, depth + 1, out);
+}
+
+// The distinct words of a payload (a Set).
+export function payloadWords(payload) {
+  const out = new Set();
+  collect(payload, 0, out);
+  return out;
+}
+
+function length(word) {
+  let n = 0;
+  for (const _ of word) n += 1; // code points, as Python counts them
+  return n;
+}
+
+// The term a search word is looked up by.
+export function queryTerm(word) {
+  return length(word) < MIN_PREFIX ? word : Array.from(word).slice(0, MAX_PREFIX).join("");
+}
+
+// The index terms of a set of words (a Set).
+export function termsOfWords(words) {
+  const out = new Set();
+  for (const word of words) {
+    const chars = Array.from(word);
+    if (chars.length < MIN_PREFIX) { out.add(word); continue; }
+    let prefix = chars.slice(0, MIN_PREFIX - 1).join("");
+    for (let n = MIN_PREFIX; n <= Math.min(chars.length, MAX_PREFIX); n += 1) {
+      prefix += chars[n - 1];
+      out.add(prefix);
+    }
+  }
+  return out;
+}
+
+// The search words of a query (folded, split as stored text is, each once).
+export function queryWords(words) {
+  return [...new Set((words || []).flatMap((w) => wordsOf(w)))];
+}
+
+// Does a payload's word set hold every search word (see the top of this file)?
+export function matches(words, query) {
+  const list = [...words];
+  return query.every((q) => (length(q) < MIN_PREFIX ? words.has(q) : list.some((w) => w.startsWith(q))));
+}
+
+function locked() {
+  const error = new Error("carelog is locked: unlock it with the passphrase first");
+  error.name = "LockedError";
+  return error;
+}
+
+function base64(buffer) {
+  return btoa(String.fromCharCode(...new Uint8Array(buffer, 0, TOKEN_BYTES)));
+}
+
+// A term as stored: itself, or its keyed token when the lock is on (a promise).
+// Tokens are kept in memory per term key (vault.js drops them when it locks).
+export function storedTerm(db, term) {
+  if (!db.lockOn) return term;
+  if (!db.termKey) throw locked();
+  let cache = db.termCache;
+  if (!cache || cache.key !== db.termKey || cache.map.size > CACHE_MAX) {
+    cache = db.termCache = { key: db.termKey, map: new Map() };
+  }
+  let token = cache.map.get(term);
+  if (token === undefined) {
+    token = crypto.subtle.sign("HMAC", db.termKey, encoder.encode(term)).then(base64);
+    cache.map.set(term, token);
+  }
+  return token;
+}
+
+// The "terms" row of one clear event record (no lock).
+export function clearTermRow(record) {
+  const terms = termsOfWords(payloadWords(record.payload));
+  return { id: record.id, t: [...terms].map((term) => [record.recipient, term, record.at]) };
+}
+
+// The "terms" rows of event records (in clear, before sealing), same order:
+// with the lock on, keyed tokens (the term key must be there: unlocked).
+export async function termRows(db, records) {
+  if (!db.lockOn) return records.map(clearTermRow);
+  if (!db.termKey) throw locked();
+  return Promise.all(records.map(async (record) => {
+    const terms = termsOfWords(payloadWords(record.payload));
+    const tokens = [...new Set(await Promise.all([...terms].map((term) => storedTerm(db, term))))].sort();
+    return { id: record.id, t: tokens.map((token) => [record.recipient, token, record.at]) };
+  }));
+}
+
+globalThis.carelogTerms = { wordsOf, payloadWords, termsOfWords, queryWords, matches, clearTermRow,
+                            MIN_PREFIX, MAX_PREFIX };
