@@ -10,8 +10,9 @@
 //   JSON.parse(await db.range(JSON.stringify({recipient, start, end, kinds, limit, newestFirst})));
 
 import { loadLock, openRows, openSetting, sealEvents, sealSetting } from "./vault.js";
+import * as vitalDays from "./vitaldays.js";
 
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -45,6 +46,11 @@ export const UPGRADES = [
       feed.add(cursor.primaryKey);
       cursor.continue();
     };
+  },
+  // 3 -> 4: "vital_days", a derived cache of each day's current vital readings
+  // for charts (vitaldays.js); starts empty and fills as charts are drawn.
+  (db) => {
+    db.createObjectStore("vital_days");
   },
 ];
 
@@ -100,7 +106,8 @@ class Database {
   async putEvents(json) {
     const plain = JSON.parse(json);
     const records = await sealEvents(this, plain); // before the transaction opens; same order
-    const tx = this.db.transaction(["events", "feed"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["events", "feed", ...vitalDays.storesOf(this.db)], "readwrite",
+                                   { durability: "strict" });
     const store = tx.objectStore("events");
     const feed = tx.objectStore("feed");
     let added = 0;
@@ -110,7 +117,7 @@ class Database {
       // a new event gets the next feed position in the same transaction (sync's change feed)
       // (value [id, device]: a reader of one device's events skips the others' without a lookup;
       // positions written by the version 3 upgrade hold the id alone)
-      req.onsuccess = () => { added += 1; feed.add([record.id, device]); };
+      req.onsuccess = () => { added += 1; feed.add([record.id, device]); vitalDays.dropForRecord(tx, record); };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: events are immutable, keep the first

@@ -1,10 +1,11 @@
-"""A database written by the first release (schema version 1) is upgraded in place (to 3).
+"""A database written by the first release (schema version 1) is upgraded in place (to DB_VERSION).
 
 Before carelog ever runs in a fresh context, a same-origin page builds version 1
 exactly as ``UPGRADES[0]`` in public/js/idb.js does and fills it with a care
 recipient, 2,000 notes in the app's record format (``Event.to_record``) and the
-two settings. Then the app opens it: version 3 with the indexes of version 2 and
-the sync feed of version 3 (every old event given a position), the recipient
+two settings. Then the app opens it: idb.js's DB_VERSION, with the indexes of version 2,
+the sync feed of version 3 (every old event given a position), the charts' vital
+days cache of the next step (empty), the recipient
 and the newest notes on screen, every record readable.
 """
 
@@ -138,8 +139,9 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
     expect(page.locator("ol.timeline .by").first).to_have_text("by Old Ann")
 
     raw = page.evaluate(INSPECT_RAW)
-    assert raw["version"] == 3
-    assert raw["stores"] == ["events", "feed", "keys", "settings"]
+    current = page.evaluate("globalThis.carelogIdb.DB_VERSION")
+    assert raw["version"] == current
+    assert {"events", "feed", "keys", "settings", "vital_days"} <= set(raw["stores"])
     assert raw["feed"] == NOTES + 1  # v2 -> v3: every stored event got a feed position
     assert raw["indexes"] == ["by_entry", "by_hlc", "by_kind", "by_recipient_at", "by_recipient_kind_at"]
     assert raw["total"] == NOTES + 1
@@ -148,7 +150,7 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
     assert raw["byRecipientKindAt"] == NOTES
 
     report = json.loads(run_python(page, CHECK_IN_PYTHON))
-    assert report["version"] == 3
+    assert report["version"] == current
     # the sync feed holds every old event once, in clock order (their best known order)
     assert len(report["feed"]) == len(set(report["feed"])) == NOTES + 1
     assert report["feed"][0] == RECIPIENT_ID
