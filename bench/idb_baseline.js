@@ -5,7 +5,7 @@
 // objects OUTSIDE the timed spans. The schema is written out here (not taken
 // from the app) and bench_idb.py checks it equals the app's database schema.
 (() => {
-  const VERSION = 3; // the app's schema (public/js/idb.js DB_VERSION)
+  const VERSION = 4; // the app's schema (public/js/idb.js DB_VERSION)
 
   // schema "v1" (reference only): the first release's two indexes.
   function createSchema(db, schema) {
@@ -19,6 +19,7 @@
     db.createObjectStore("settings", { keyPath: "key" });
     db.createObjectStore("keys"); // schema 3: the sync feed and the key store (unused by the baseline)
     db.createObjectStore("feed", { autoIncrement: true });
+    db.createObjectStore("vital_days"); // schema 4: the charts' cache (unused by the baseline)
   }
 
   function request(req) {
