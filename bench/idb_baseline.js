@@ -21,6 +21,7 @@
     db.createObjectStore("feed", { autoIncrement: true });
     // schema 4: the search's word index (public/js/terms.js)
     db.createObjectStore("terms", { keyPath: "id" }).createIndex("by_term", "t", { multiEntry: true });
+    db.createObjectStore("vital_days"); // schema 5: the charts' cache (unused by the baseline)
   }
 
   function request(req) {

@@ -12,8 +12,9 @@
 import { loadLock, openRows, openSetting, sealEvents, sealSetting } from "./vault.js";
 import { PENDING, clearTermRow, termRows } from "./terms.js";
 import { findByTerms } from "./search.js";
+import * as vitalDays from "./vitaldays.js";
 
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -68,6 +69,11 @@ export const UPGRADES = [
     };
     next(null);
   },
+  // 4 -> 5: "vital_days", a derived cache of each day's current vital readings
+  // for charts (vitaldays.js); starts empty and fills as charts are drawn.
+  (db) => {
+    db.createObjectStore("vital_days");
+  },
 ];
 
 function storageError(error, fallback) {
@@ -114,7 +120,8 @@ class Database {
     const plain = JSON.parse(json);
     const records = await sealEvents(this, plain); // before the transaction opens; same order
     const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
-    const tx = this.db.transaction(["events", "feed", "terms"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["events", "feed", "terms", ...vitalDays.storesOf(this.db)], "readwrite",
+                                   { durability: "strict" });
     const store = tx.objectStore("events");
     const feed = tx.objectStore("feed");
     let added = 0;
@@ -124,7 +131,12 @@ class Database {
       // a new event gets the next feed position in the same transaction (sync's change feed)
       // (value [id, device]: a reader of one device's events skips the others' without a lookup;
       // positions written by the version 3 upgrade hold the id alone)
-      req.onsuccess = () => { added += 1; feed.add([record.id, device]); tx.objectStore("terms").put(terms[i]); };
+      req.onsuccess = () => {
+        added += 1;
+        feed.add([record.id, device]);
+        tx.objectStore("terms").put(terms[i]);
+        vitalDays.dropForRecord(tx, record);
+      };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: events are immutable, keep the first

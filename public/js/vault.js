@@ -35,6 +35,8 @@ const CLEAR_FIELDS = ["id", "recipient", "kind", "entry", "at", "hlc"];
 const RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const RECOVERY_CHARS = 24; // 120 random bits, shown as 6 groups of 4
 
+import { clearAll as clearVitalDays, storesOf as vitalDayStores } from "./vitaldays.js";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -163,6 +165,17 @@ export async function openRows(db, rows) {
     const { sealed, ...clear } = row;
     return { ...clear, ...(await unseal(key, sealed, `event:${row.id}`)) };
   }));
+}
+
+// Any JSON value sealed with the data key, bound to `aad` (the vital days cache, vitaldays.js).
+export async function sealValue(db, value, aad) {
+  if (!db.dataKey) throw locked();
+  return seal(db.dataKey, value, aad);
+}
+
+export async function openValue(db, sealed, aad) {
+  if (!db.dataKey) throw locked();
+  return unseal(db.dataKey, sealed, aad);
 }
 
 export async function sealSetting(db, key, value) {
@@ -320,10 +333,12 @@ export async function encryptExisting(db, batch = 500) {
     if (clear.length) {
       const out = await sealEvents(db, clear);
       const terms = await termRows(db, clear); // keyed tokens replace the clear terms
-      const tx = db.db.transaction(["events", "terms"], "readwrite", { durability: "strict" });
+      const tx = db.db.transaction(["events", "terms", ...vitalDayStores(db.db)], "readwrite",
+                                   { durability: "strict" });
       const store = tx.objectStore("events");
       for (const row of out) store.put(row);
       for (const row of terms) tx.objectStore("terms").put(row);
+      clearVitalDays(tx); // the cache held these readings in clear: dropped with them
       await done(tx);
       sealed += out.length;
     }

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .adapters.memory import CountingIds, FixedClock, MemoryEntryStore, MemorySettings, RandomIds
+from .adapters.memory_vitaldays import MemoryVitalDays
 from .ports import Clock, EntryStore, IdSource, Settings
 from .services import CareLog
 
@@ -17,10 +18,13 @@ def build_for_tests(store: EntryStore | None = None, settings: Settings | None =
                     clock: Clock | None = None, ids: IdSource | None = None) -> CareLog:
     """A CareLog over in-memory twins (each part can be injected)."""
     # ``is None``, not ``or``: an empty store has len() 0 and would be replaced
-    return CareLog(MemoryEntryStore() if store is None else store,
-                   MemorySettings() if settings is None else settings,
-                   FixedClock(TEST_EPOCH_MS) if clock is None else clock,
-                   CountingIds() if ids is None else ids)
+    log = CareLog(MemoryEntryStore() if store is None else store,
+                  MemorySettings() if settings is None else settings,
+                  FixedClock(TEST_EPOCH_MS) if clock is None else clock,
+                  CountingIds() if ids is None else ids)
+    if isinstance(log.store, MemoryEntryStore):
+        log.vital_days = MemoryVitalDays(log.store)  # the charts' cache (vitaldays_cache)
+    return log
 
 
 async def build_for_browser(db_name: str = "carelog") -> CareLog:
@@ -29,6 +33,7 @@ async def build_for_browser(db_name: str = "carelog") -> CareLog:
 
     database = await IndexedDB.open(db_name)
     log = CareLog(database.entries, database.settings, BrowserClock(), RandomIds())
+    log.vital_days = _vital_days(database)
     await log.start()
     return log
 
@@ -40,4 +45,13 @@ async def open_for_browser(db_name: str = "carelog"):
     from .adapters.webcrypto_vault import WebCryptoVault
 
     database = await IndexedDB.open(db_name)
-    return CareLog(database.entries, database.settings, BrowserClock(), RandomIds()), WebCryptoVault(database.handle)
+    log = CareLog(database.entries, database.settings, BrowserClock(), RandomIds())
+    log.vital_days = _vital_days(database)
+    return log, WebCryptoVault(database.handle)
+
+
+def _vital_days(database):
+    """The charts' cache over the same database (public/js/vitaldays.js)."""
+    from .adapters.browser_vitaldays import IndexedDBVitalDays
+
+    return IndexedDBVitalDays(database.handle)

@@ -136,12 +136,13 @@ def test_schema_upgrade_in_another_tab_keeps_the_form(page, app_server):
 
     other = page.context.new_page()
     other.goto(app_server.url + "asset-manifest.json")  # same origin, not the app
-    version = other.evaluate("""() => new Promise((resolve, reject) => {
-        const req = indexedDB.open("carelog", 4);  // one above idb.js's DB_VERSION (3)
+    newer = page.evaluate("globalThis.carelogIdb.DB_VERSION") + 1  # one above idb.js's DB_VERSION
+    version = other.evaluate("""(newer) => new Promise((resolve, reject) => {
+        const req = indexedDB.open("carelog", newer);
         req.onsuccess = () => { const v = req.result.version; req.result.close(); resolve(v); };
         req.onerror = () => reject(req.error);
-    })""")
-    assert version == 4  # it was not blocked: this tab closed its connection
+    })""", newer)
+    assert version == newer  # it was not blocked: this tab closed its connection
     other.close()
 
     expect(page.locator(".banner.warn")).to_contain_text("carelog was updated in another tab")

@@ -5,7 +5,8 @@ exactly as ``UPGRADES[0]`` in public/js/idb.js does and fills it with a care
 recipient, 2,000 notes in the app's record format (``Event.to_record``) and the
 two settings. Then the app opens it: the latest version (idb.js's DB_VERSION)
 with the indexes of version 2, the sync feed of version 3 (every old event
-given a position) and the search's word index of version 4, the recipient
+given a position), the search's word index of version 4 and the charts' vital
+days cache of version 5 (empty), the recipient
 and the newest notes on screen, every record readable.
 """
 
@@ -142,7 +143,7 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
 
     raw = page.evaluate(INSPECT_RAW)
     assert raw["version"] == raw["expected"]
-    assert {"events", "feed", "keys", "settings", "terms"} <= set(raw["stores"])
+    assert {"events", "feed", "keys", "settings", "terms", "vital_days"} <= set(raw["stores"])
     assert raw["terms"] == NOTES + 1  # v3 -> v4: every stored event got its row in the word index
     assert raw["feed"] == NOTES + 1  # v2 -> v3: every stored event got a feed position
     assert raw["indexes"] == ["by_entry", "by_hlc", "by_kind", "by_recipient_at", "by_recipient_kind_at"]

@@ -212,9 +212,10 @@ def glucose_alerts(events: Iterable[Event], tz: _dt.tzinfo, limits: Mapping[str,
 
 
 def missed_dose_alerts(items: Iterable[PlanItem], events: Iterable[Event], first_day: _dt.date,
-                       last_day: _dt.date, tz: _dt.tzinfo, now: int) -> list[Alert]:
-    """One alert per scheduled medication slot missed on local days ``first_day..last_day``."""
-    recs = records(events)
+                       last_day: _dt.date, tz: _dt.tzinfo, now: int, recs: list | None = None) -> list[Alert]:
+    """One alert per scheduled medication slot missed on local days ``first_day..last_day``.
+    ``recs``: ``records(events)`` when the caller already built them."""
+    recs = records(events) if recs is None else recs
     out = []
     for item in items:
         if not item.is_medication or item.prn:
@@ -234,11 +235,12 @@ def missed_dose_alerts(items: Iterable[PlanItem], events: Iterable[Event], first
 
 def collect_alerts(events: Iterable[Event], tz: _dt.tzinfo, now: int, first_day: _dt.date, last_day: _dt.date,
                    items: Iterable[PlanItem] = (), limits: Mapping[str, Limit] | None = None,
-                   rules: TrendRules = DEFAULT_RULES) -> list[Alert]:
+                   rules: TrendRules = DEFAULT_RULES, recs: list | None = None) -> list[Alert]:
     """Every alert whose cause is on local days ``first_day..last_day``, newest first.
 
     ``events``: vitals from two weeks before ``first_day`` (trend rules look
-    back 14 days), dose events from a day either side, plan items."""
+    back 14 days), dose events from a day either side, plan items; ``recs``:
+    ``records(events)`` when the caller already built them (the visit report)."""
     events = list(events)
     limits = limits or DEFAULT_LIMITS
     lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
@@ -247,6 +249,6 @@ def collect_alerts(events: Iterable[Event], tz: _dt.tzinfo, now: int, first_day:
     trend = (weight_alerts(events, tz, rules, vitals) + bp_alerts(events, tz, rules, vitals)
              + glucose_alerts(events, tz, limits, rules, vitals))
     found += [a for a in trend if first_day <= local_date(a.at, tz) <= last_day]
-    found += missed_dose_alerts(items, events, first_day, last_day, tz, now)
+    found += missed_dose_alerts(items, events, first_day, last_day, tz, now, recs)
     unique = {a.id: a for a in found}
     return sorted(unique.values(), key=lambda a: (-a.at, a.id))

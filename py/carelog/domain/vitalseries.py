@@ -136,14 +136,24 @@ def vital_chart(events: Iterable[Event], vital: str, tz: _dt.tzinfo, first_day: 
 
     ``events``: vital events of the recipient (whole histories of the entries
     in the span; others are ignored); ``limits``: the recipient's alert limits."""
-    limits = DEFAULT_LIMITS if limits is None else limits
-    kind = VITALS[vital]
-    lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
     events = [e for e in events if e.kind == "vital"]
     # Only the entries with a version of this vital are folded (a year of every vital is thousands).
     wanted = {e.entry for e in events if e.payload.get("type") == vital}
-    entries = [e for e in fold(e for e in events if e.entry in wanted).values()
-               if e.payload.get("type") == vital and lo <= e.at < hi]
+    entries = list(fold(e for e in events if e.entry in wanted).values())
+    return chart_of_entries(entries, vital, tz, first_day, last_day, limits, max_points)
+
+
+def chart_of_entries(entries: Iterable[Entry], vital: str, tz: _dt.tzinfo, first_day: _dt.date,
+                     last_day: _dt.date, limits: Mapping[str, Limit] | None = None,
+                     max_points: int = MAX_POINTS) -> VitalChart:
+    """The chart of ``vital`` over local days ``first_day..last_day`` from current
+    (folded) entries: those of other vitals or outside the span are left out.
+    ``vital_chart`` folds events into them; the charts screen reads them from the
+    vital days cache (``vitaldays``)."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    kind = VITALS[vital]
+    lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
+    entries = [e for e in entries if e.payload.get("type") == vital and lo <= e.at < hi]
     entries.sort(key=lambda e: (e.at, e.id))
     days = _local_days([e.at for e in entries], tz)
     by_component = {lim.component: lim for lim in limits.values() if lim.vital == vital}

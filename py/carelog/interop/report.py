@@ -88,7 +88,7 @@ def visit_report(events: Iterable[Event], recipient: str, first_day: _dt.date, l
                    for key in vitals_present(in_period))
     charts = tuple(c for c in charts if not c.empty)
 
-    found = collect_alerts(events, tz, now, first_day, last_day, items, limits)
+    found = collect_alerts(events, tz, now, first_day, last_day, items, limits, recs=recs)  # doses built once
     alerts = tuple(alert_list(found, events))
 
     entries = [e for e in fold(e for e in events if e.kind in REPORT_KINDS).values() if lo <= e.at < hi]

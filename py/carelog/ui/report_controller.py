@@ -30,6 +30,7 @@ from ..domain.validation import FormErrors
 from ..domain.zones import day_bounds, local_date
 from ..interop import csv_export, fhir_export, fhir_import
 from ..interop.report import visit_report
+from ..vitaldays_cache import chart_entries
 from .report_text import handoff_text
 from .state import Toast
 
@@ -94,6 +95,17 @@ class ReportScreens:
         rep.days = int(rest[1]) if rest[1:2] and rest[1].isdigit() and int(rest[1]) in vitalseries.RANGES else 30
         first, last = vitalseries.span(today, rep.days)
         lo, hi = day_bounds(first, s.care.tz)[0], day_bounds(last, s.care.tz)[1]
+        cache = getattr(self.log, "vital_days", None)
+        if cache is not None:
+            # each UTC day's current readings, kept in a cache the store keeps right (vitaldays_cache)
+            entries, rep.vitals = await chart_entries(cache, self.log.store, rid, rep.vital, lo, hi)
+            if not rest[:1] and rep.vitals and rep.vital not in rep.vitals:
+                rep.vital = rep.vitals[0]
+                entries, _ = await chart_entries(cache, self.log.store, rid, rep.vital, lo, hi)
+            limits = await self.log.limits(rid)
+            rep.chart = vitalseries.chart_of_entries(entries, rep.vital, s.care.tz, first, last, limits)
+            s.screen, s.route = "charts", f"#/charts/{rep.vital}/{rep.days}"
+            return
         if rep.days > 30:
             # Every vital event of the recipient in one index read: whole histories by construction,
             # without asking for each entry's events one by one (a year has thousands of readings).

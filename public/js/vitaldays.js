@@ -1,0 +1,146 @@
+// carelog vital days: a derived cache of each day's current vital readings.
+//
+// The "vital_days" object store (out-of-line keys) holds one row per care
+// recipient per UTC day, key [recipient, day] with day = floor(at / 86400000):
+//   {v: 1, t: {<vital type>: [[entry id, at, recorded by, {unit, numbers}], ...]}}
+// the folded (current) readings whose time falls in that day, built in Python
+// (py/carelog/domain/vitaldays.py) from the events. Charts read about 366
+// small rows instead of every vital event of a year. The key "gen" holds a
+// random token, replaced whenever buckets are dropped.
+//
+// The cache is never trusted over the events:
+// - `dropForRecord` runs inside idb.js's putEvents transaction for each new
+//   vital event: the bucket of its day, and of every other version of its entry
+//   (an edit that moves a reading, a delete), go in the SAME transaction;
+// - `clearAll` runs inside the lock's sealing transactions (vault.js);
+// - a reader gets the token with the rows, and `write` stores rebuilt buckets
+//   only if the token is unchanged (a write in between could have made them stale);
+// - a missing, unreadable or unopenable row reads as missing, and Python
+//   rebuilds it from the events.
+// With the lock on, a row is {sealed: {iv, ct}}: only recipient and day (the key) in clear.
+//
+// Python reaches it through `globalThis.carelogVitalDays` (py/carelog/adapters/browser_vitaldays.py):
+//   JSON.parse(await carelogVitalDays.read(db, JSON.stringify({recipient, from, to, type})))
+//     -> {gen, rows: [...readings of `type`], types: [...types with readings], missing: [days]}
+//   await carelogVitalDays.write(db, JSON.stringify({recipient, gen, days: {day: bucket}})) -> true | false
+
+import { sealValue, openValue } from "./vault.js";
+
+export const STORE = "vital_days";
+const GEN = "gen";
+const DAY_MS = 86400000;
+
+// The cache's store name when this database has it (an older schema in upgrade tests has not).
+export function storesOf(idb) {
+  return idb.objectStoreNames.contains(STORE) ? [STORE] : [];
+}
+
+function bump(store) {
+  store.put(crypto.randomUUID(), GEN);
+}
+
+// Inside a write transaction that includes STORE: drop the buckets a new
+// stored event can change (its day and the days of its entry's other versions).
+export function dropForRecord(tx, record) {
+  if (record.kind !== "vital" || !tx.objectStoreNames.contains(STORE)) return;
+  const store = tx.objectStore(STORE);
+  if (!tx.carelogVitalDaysBumped) { tx.carelogVitalDaysBumped = true; bump(store); }
+  store.delete([record.recipient, Math.floor(record.at / DAY_MS)]);
+  const req = tx.objectStore("events").index("by_entry").getAll(record.entry);
+  req.onsuccess = () => {
+    for (const row of req.result) store.delete([row.recipient, Math.floor(row.at / DAY_MS)]);
+  };
+}
+
+// Inside a write transaction that includes STORE: drop every bucket.
+export function clearAll(tx) {
+  if (!tx.objectStoreNames.contains(STORE)) return;
+  const store = tx.objectStore(STORE);
+  store.clear();
+  bump(store);
+}
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error || new Error("the transaction was aborted"));
+  });
+}
+
+function aad(recipient, day) {
+  return `vitalday:${recipient}:${day}`;
+}
+
+// A stored row as a bucket, or null when it is not one (damaged, or in clear while the lock is on).
+async function bucketOf(db, recipient, day, row) {
+  let value = row;
+  if (row && row.sealed) {
+    try {
+      value = await openValue(db, row.sealed, aad(recipient, day));
+    } catch (error) {
+      if (error && error.name === "LockedError") throw error;
+      return null; // does not open: rebuilt from the events
+    }
+  } else if (db.lockOn) {
+    return null; // health data in clear while the lock is on: rebuilt (and sealed)
+  }
+  if (!value || value.v !== 1 || typeof value.t !== "object" || value.t === null || Array.isArray(value.t)) return null;
+  const lo = day * DAY_MS;
+  const hi = lo + DAY_MS;
+  for (const rows of Object.values(value.t)) {
+    if (!Array.isArray(rows)) return null;
+    for (const r of rows) {
+      if (!Array.isArray(r) || r.length !== 4 || typeof r[0] !== "string" || !Number.isInteger(r[1])
+          || r[1] < lo || r[1] >= hi || typeof r[2] !== "string" || typeof r[3] !== "object" || r[3] === null
+          || Array.isArray(r[3])) return null;
+    }
+  }
+  return value;
+}
+
+export async function read(db, json) {
+  const q = JSON.parse(json);
+  const tx = db.db.transaction(STORE, "readonly");
+  const store = tx.objectStore(STORE);
+  const range = IDBKeyRange.bound([q.recipient, q.from], [q.recipient, q.to]);
+  const [keys, values, gen] = await Promise.all([request(store.getAllKeys(range)), request(store.getAll(range)),
+                                                 request(store.get(GEN))]);
+  const found = new Map();
+  const buckets = await Promise.all(values.map((row, i) => bucketOf(db, q.recipient, keys[i][1], row)));
+  buckets.forEach((bucket, i) => { if (bucket) found.set(keys[i][1], bucket); });
+  const rows = [];
+  const types = new Set();
+  const missing = [];
+  for (let day = q.from; day <= q.to; day += 1) {
+    const bucket = found.get(day);
+    if (!bucket) { missing.push(day); continue; }
+    for (const [type, list] of Object.entries(bucket.t)) if (list.length) types.add(type);
+    const list = bucket.t[q.type];
+    if (list) for (const reading of list) rows.push(reading);
+  }
+  return JSON.stringify({ gen: gen ?? null, rows, types: [...types], missing });
+}
+
+export async function write(db, json) {
+  const q = JSON.parse(json);
+  const days = Object.entries(q.days);
+  const sealed = await Promise.all(days.map(([day, bucket]) => (
+    db.lockOn ? sealValue(db, bucket, aad(q.recipient, Number(day))).then((s) => ({ sealed: s })) : bucket)));
+  const tx = db.db.transaction(STORE, "readwrite");
+  const store = tx.objectStore(STORE);
+  const gen = await request(store.get(GEN));
+  // something was written since the rows were read: they may be stale, store nothing
+  const fresh = (gen ?? null) === q.gen;
+  if (fresh) days.forEach(([day], i) => store.put(sealed[i], [q.recipient, Number(day)]));
+  await done(tx);
+  return fresh;
+}
+
+globalThis.carelogVitalDays = { read, write };

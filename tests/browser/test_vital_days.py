@@ -1,0 +1,219 @@
+"""The charts' vital days cache in real IndexedDB is always right, with the lock off and on.
+
+A caregiver's readings over two months are charted (the cache fills); then a
+new reading, an edit that moves a reading to another day, a delete, and a
+sync-like batch of another device's events (an edit and a new reading) each
+drop exactly the buckets they change in their own transaction (read straight
+after the write: those days are missing, the others kept), and the chart the
+app draws next equals the chart folded from the events. A damaged bucket is
+rebuilt. With the lock on, a bucket is sealed (recipient and day only in
+clear); turning the lock on over existing data drops the buckets held in clear.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from .helpers import run_python, setup_person, wait_ready, wait_screen
+from .test_lock import PASSPHRASE, set_up_lock
+
+pytestmark = pytest.mark.browser
+
+DAY = 86_400_000
+
+PRELUDE = """
+import json
+from carelog.domain import vitaldays, vitalseries
+from carelog.domain.events import EDIT, Event
+from carelog.domain.zones import day_bounds, local_date
+from carelog.ui import lock_dom
+from carelog.vitaldays_cache import chart_entries
+
+c = lock_dom.SCREEN.app.controller
+log, rid, tz = c.log, c.state.recipient.id, c.state.care.tz
+first, last = vitalseries.span(local_date(log.clock.now_ms(), tz), 90)
+lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+span_days = vitaldays.utc_days(lo, hi)
+
+async def missing():
+    got = await log.vital_days.read(rid, span_days.start, span_days.stop - 1, "heart_rate")
+    return got.missing
+
+async def check(days=90):
+    before = await missing()
+    await c.navigate("#/settings")
+    await c.navigate(f"#/charts/heart_rate/{days}")  # the app's own path: the cache, rebuilt where missing
+    shown = c.state.report.chart
+    events = await log.store.events_in_range(rid, kinds=("vital",), newest_first=False)
+    a, b = vitalseries.span(local_date(log.clock.now_ms(), tz), days)
+    direct = vitalseries.vital_chart(events, "heart_rate", tz, a, b, await log.limits(rid))
+    return {"missing_before": before, "missing_after": await missing(), "same": shown == direct,
+            "values": [p.value for p in shown.series[0].points], "route": c.state.route}
+
+def day_of(at):
+    return at // vitaldays.DAY_MS
+"""
+
+SEED = PRELUDE + """
+now = log.clock.now_ms()
+ids = []
+for i in range(12):
+    saved = await log.log(rid, "vital", {"type": "heart_rate", "value": str(60 + i), "unit": "/min",
+                                         "at": str(now - (5 * i + 1) * 86_400_000)})
+    ids.append(saved.id)
+await log.log(rid, "vital", {"type": "blood_pressure", "systolic": "130", "diastolic": "80", "unit": "mm[Hg]",
+                             "at": str(now - 2 * 86_400_000)})
+first_draw = await check()
+json.dumps({"ids": ids, "first": first_draw, "second": await check(), "now": now})
+"""
+
+NEW_READING = PRELUDE + """
+at = log.clock.now_ms() - 3 * 86_400_000
+await log.log(rid, "vital", {"type": "heart_rate", "value": "99", "unit": "/min", "at": str(at)})
+json.dumps({"day": day_of(at), **(await check())})
+"""
+
+MOVE = PRELUDE + """
+entry = await log.entry(ENTRY_ID)
+to_at = entry.at - 7 * 86_400_000 + 3_600_000
+await log.edit(entry.id, {"type": "heart_rate", "value": "77", "unit": "/min", "at": str(to_at)})
+json.dumps({"days": sorted({day_of(entry.at), day_of(to_at)}), **(await check(365))})
+"""
+
+DELETE = PRELUDE + """
+entry = await log.entry(ENTRY_ID)
+await log.delete(entry.id)
+json.dumps({"days": [day_of(entry.at)], **(await check())})
+"""
+
+SYNC_BATCH = PRELUDE + """
+# what a sync pull stores: another device's events, one put_events batch
+entry = await log.entry(ENTRY_ID)
+stamp = log.next_stamp()
+other = stamp[:-len(log.device_id)] + "otherdevice1"
+moved_to = entry.at + 2 * 86_400_000
+edit = Event(id="sync-edit-1", recipient=rid, kind="vital", entry=entry.id, op=EDIT, revises=entry.head_ids,
+             at=moved_to, payload={"type": "heart_rate", "value": 55, "unit": "/min"}, author="Bea",
+             device="otherdevice1", hlc=other)
+fresh_at = log.clock.now_ms() - 40 * 86_400_000
+new = Event.create(id="sync-new-1", recipient=rid, kind="vital", at=fresh_at,
+                   payload={"type": "heart_rate", "value": 111, "unit": "/min"}, author="Bea",
+                   device="otherdevice1", hlc=log.next_stamp()[:-len(log.device_id)] + "otherdevice1")
+await log.store.put_events([edit, new])
+json.dumps({"days": sorted({day_of(entry.at), day_of(moved_to), day_of(fresh_at)}), **(await check())})
+"""
+
+# Damage one bucket in IndexedDB itself: with the lock off its readings become junk,
+# with the lock on one byte of its ciphertext flips.
+DAMAGE = """async (day) => {
+  const db = await new Promise((ok, fail) => { const r = indexedDB.open("carelog"); r.onsuccess = () => ok(r.result);
+                                               r.onerror = () => fail(r.error); });
+  const store = () => db.transaction("vital_days", "readwrite").objectStore("vital_days");
+  const keys = await new Promise((ok) => { const r = store().getAllKeys(); r.onsuccess = () => ok(r.result); });
+  const key = keys.find((k) => Array.isArray(k) && k[1] === day);
+  const row = await new Promise((ok) => { const r = store().get(key); r.onsuccess = () => ok(r.result); });
+  let damaged;
+  if (row.sealed) {
+    const ct = new Uint8Array(row.sealed.ct);
+    ct[0] ^= 0xff;
+    damaged = { sealed: { iv: row.sealed.iv, ct } };
+  } else {
+    damaged = { v: 1, t: { heart_rate: [["junk", "noon", 7, null]] } };
+  }
+  await new Promise((ok, fail) => { const tx = db.transaction("vital_days", "readwrite");
+    tx.objectStore("vital_days").put(damaged, key); tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
+  db.close();
+  return key;
+}"""
+
+RAW_BUCKETS = """async () => {
+  const db = await new Promise((ok, fail) => { const r = indexedDB.open("carelog"); r.onsuccess = () => ok(r.result);
+                                               r.onerror = () => fail(r.error); });
+  const tx = db.transaction("vital_days", "readonly");
+  const [keys, rows] = await Promise.all(["getAllKeys", "getAll"].map((m) => new Promise((ok) => {
+    const r = tx.objectStore("vital_days")[m](); r.onsuccess = () => ok(r.result); })));
+  db.close();
+  return keys.map((k, i) => ({ key: k, fields: rows[i] && typeof rows[i] === "object" ? Object.keys(rows[i]).sort() : [],
+                               text: JSON.stringify(rows[i]) }));
+}"""
+
+
+def _py(page, source: str) -> dict:
+    return json.loads(run_python(page, source))
+
+
+def _buckets(page) -> list[dict]:
+    return [b for b in page.evaluate(RAW_BUCKETS) if isinstance(b["key"], list)]
+
+
+@pytest.mark.parametrize("lock", ["off", "on"])
+def test_the_chart_from_the_cache_is_the_chart_from_the_events(make_page, app_server, lock):
+    page = make_page()
+    page.goto(app_server.url + "?debug=1")
+    wait_ready(page)
+    if lock == "on":
+        set_up_lock(page)
+    else:
+        page.click("[data-lock=skip]")
+        page.click("[data-lock=skip-confirm]")
+    setup_person(page)
+
+    seeded = _py(page, SEED)
+    first, second = seeded["first"], seeded["second"]
+    assert len(first["missing_before"]) >= 90 and first["same"] and first["missing_after"] == []
+    assert first["values"] == [float(60 + i) for i in reversed(range(12))]
+    assert second["missing_before"] == [] and second["same"]  # drawn from the cache alone
+
+    # the screen shows it: the chart and its table
+    page.evaluate("location.hash = '#/charts/heart_rate/90'")
+    expect(page.locator("svg.chart-svg[data-vital=heart_rate][data-days='90']")).to_have_count(1)
+
+    # a new reading: its day's bucket is gone straight after the write, the others kept
+    result = _py(page, NEW_READING)
+    assert result["missing_before"] == [result["day"]] and result["same"] and result["missing_after"] == []
+    assert 99.0 in result["values"]
+
+    # an edit moving a reading 7 days back: both days dropped, the value moves
+    result = _py(page, MOVE.replace("ENTRY_ID", repr(seeded["ids"][3])))
+    assert result["missing_before"] == result["days"] and result["same"] and result["missing_after"] == []
+    assert 77.0 in result["values"] and 63.0 not in result["values"]
+
+    # a delete
+    result = _py(page, DELETE.replace("ENTRY_ID", repr(seeded["ids"][5])))
+    assert result["missing_before"] == result["days"] and result["same"]
+    assert 65.0 not in result["values"]
+
+    # a sync-like batch: another device's edit (moving a reading) and a new reading
+    result = _py(page, SYNC_BATCH.replace("ENTRY_ID", repr(seeded["ids"][1])))
+    assert result["missing_before"] == result["days"] and result["same"] and result["missing_after"] == []
+    assert 55.0 in result["values"] and 111.0 in result["values"] and 61.0 not in result["values"]
+
+    buckets = _buckets(page)
+    assert len(buckets) >= 90
+    if lock == "on":
+        # sealed: only the key (recipient, day) in clear
+        assert all(b["fields"] == ["sealed"] for b in buckets)
+        assert not any("heart_rate" in b["text"] or "Ann" in b["text"] for b in buckets)
+    else:
+        assert any("heart_rate" in b["text"] for b in buckets)
+
+    # a damaged bucket reads as missing and is rebuilt
+    day = _py(page, PRELUDE + "json.dumps(day_of(log.clock.now_ms() - 3 * 86_400_000))")
+    page.evaluate(DAMAGE, day)
+    result = _py(page, PRELUDE + "json.dumps(await check())")
+    assert result["missing_before"] == [day] and result["same"] and result["missing_after"] == []
+    assert 99.0 in result["values"]
+
+    if lock == "off":
+        # turning the lock on seals the events and drops the buckets held in clear with them
+        page.click("a.settings-link")
+        wait_screen(page, "Settings")
+        page.click("main [data-lock=settings]")
+        set_up_lock(page, PASSPHRASE)
+        assert not any("heart_rate" in b["text"] for b in _buckets(page))
+        result = _py(page, PRELUDE + "json.dumps(await check())")
+        assert result["same"] and result["missing_after"] == []
+        assert all(b["fields"] == ["sealed"] for b in _buckets(page))
