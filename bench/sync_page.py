@@ -116,6 +116,13 @@ class TimedStore(EventFeed):
         finally:
             self.timer.add("IndexedDB events_after", t)
 
+    async def records_after(self, cursor, limit, device):
+        t = now()
+        try:
+            return await self.inner.records_after(cursor, limit, device)
+        finally:
+            self.timer.add("IndexedDB records_after", t)
+
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
@@ -135,6 +142,13 @@ class TimedSettings:
         t = now()
         try:
             return await self.inner.put(key, value)
+        finally:
+            self.timer.add("IndexedDB settings", t)
+
+    async def put_many(self, values):
+        t = now()
+        try:
+            return await self.inner.put_many(values)
         finally:
             self.timer.add("IndexedDB settings", t)
 
