@@ -116,6 +116,13 @@ class TimedStore(EventFeed):
         finally:
             self.timer.add("IndexedDB events_after", t)
 
+    async def put_pulled(self, events, settings, values):
+        t = now()
+        try:  # the real settings, so the IndexedDB store can write both in one transaction
+            return await self.inner.put_pulled(events, getattr(settings, "inner", settings), values)
+        finally:
+            self.timer.add("IndexedDB put_events", t)
+
     async def records_after(self, cursor, limit, device):
         t = now()
         try:

@@ -374,6 +374,39 @@ class Database {
                             positions: kept.filter((p, i) => mine[i]), last });
   }
 
+  // Events pulled by sync and the sync state that records them (the
+  // checkpoints) in ONE transaction, with durability "relaxed": committed once
+  // handed to the operating system, not flushed to disk first. A power loss
+  // can then lose the transaction, but whole: the events and the checkpoint
+  // past them together, so the next run fetches those files again (docs/SYNC.md
+  // section 6). New events get feed positions as in putEvents. -> new events
+  async putPulled(eventsJson, settingsJson) {
+    const plain = JSON.parse(eventsJson);
+    const records = await sealEvents(this, plain);
+    const values = JSON.parse(settingsJson);
+    const rows = [];
+    for (const [key, value] of Object.entries(values)) rows.push(await sealSetting(this, key, value));
+    const tx = this.db.transaction(["events", "feed", "settings"], "readwrite", { durability: "relaxed" });
+    const store = tx.objectStore("events");
+    const feed = tx.objectStore("feed");
+    let added = 0;
+    records.forEach((record, i) => {
+      const device = plain[i].device;
+      const req = store.add(record);
+      req.onsuccess = () => { added += 1; feed.add([record.id, device]); };
+      req.onerror = (ev) => {
+        if (req.error && req.error.name === "ConstraintError") {
+          ev.preventDefault(); // already stored: keep the first
+          ev.stopPropagation();
+        }
+      };
+    });
+    const settings = tx.objectStore("settings");
+    for (const row of rows) settings.put(row);
+    await done(tx);
+    return added;
+  }
+
   // Several settings in one transaction (sync saves a segment's bytes and the
   // push state that names it together): {key: JSON-able value, ...}.
   async putSettings(json) {

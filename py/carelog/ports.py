@@ -28,6 +28,23 @@ class StoreError(RuntimeError):
 class EntryStore(abc.ABC):
     """Append-only storage of events, queried by care recipient, kind and time."""
 
+    async def put_pulled(self, events: Sequence[Event], settings: "Settings", values: dict[str, Any]) -> int:
+        """Store events pulled by sync and the sync state that records them
+        (``values`` for ``settings``: the checkpoints past those files).
+
+        The values are written only once the events are: a crash in between
+        costs a second fetch, never a checkpoint past events not stored.
+        ``IndexedDBEntryStore`` writes both in one transaction. Returns the
+        number of events new here, as ``put_events``."""
+        added = await self.put_events(events)
+        put_many = getattr(settings, "put_many", None)
+        if put_many is not None:
+            await put_many(values)
+        else:
+            for key, value in values.items():
+                await settings.put(key, value)
+        return added
+
     @abc.abstractmethod
     async def put_events(self, events: Sequence[Event]) -> int:
         """Store a batch atomically: all or nothing. Events already stored

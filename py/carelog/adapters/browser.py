@@ -90,6 +90,17 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
         payload = json.dumps([e.to_record() for e in events], separators=(",", ":"))
         return int(await _call(lambda: self._db.putEvents(payload)))
 
+    async def put_pulled(self, events: Sequence[Event], settings: Any, values: dict[str, Any]) -> int:
+        """Pulled events and the checkpoints past them in one transaction with
+        durability "relaxed" (``putPulled`` in idb.js; docs/SYNC.md section 6):
+        a crash loses both or neither. Settings of another database take the
+        port's two steps."""
+        if getattr(settings, "_db", None) is not self._db:
+            return await super().put_pulled(events, settings, values)
+        payload = json.dumps([e.to_record() for e in events], separators=(",", ":"))
+        state = json.dumps(values)
+        return int(await _call(lambda: self._db.putPulled(payload, state)))
+
     async def events_in_range(self, recipient, start_at=None, end_at=None, kinds=None,
                               limit=None, newest_first=True):
         query = json.dumps({"recipient": recipient, "start": start_at, "end": end_at,

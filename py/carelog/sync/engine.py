@@ -496,9 +496,14 @@ class SyncEngine:
         self.report.files_read += 1
         return events
 
-    async def _store(self, events: list[Event]) -> None:
+    async def _store(self, events: list[Event], checkpoints: dict[str, Checkpoint] | None = None) -> None:
+        """Store pulled events; with ``checkpoints``, the checkpoints that move past
+        them are written with them (``EntryStore.put_pulled``: one transaction)."""
         try:
-            new = await self.store.put_events(events)
+            if checkpoints is None:
+                new = await self.store.put_events(events)
+            else:
+                new = await self.store.put_pulled(events, self.settings, self.repo.checkpoint_values(checkpoints))
         except StorageFull:
             raise _Stop("This device's storage is full: entries from other devices could not be saved. "
                         "Free some space; nothing was lost.") from None
@@ -509,6 +514,16 @@ class SyncEngine:
         newest = max((e.hlc for e in events), default=None)
         if newest and (self.report.newest_stamp is None or newest > self.report.newest_stamp):
             self.report.newest_stamp = newest
+
+    async def _store_batch(self, device: str, cp: Checkpoint, applied: list[int], held: list[Event],
+                           held_n: list[int]) -> None:
+        """Store the events of segments ``held_n`` together with the checkpoint
+        past them (no ETag yet: that is remembered once every listed file is
+        here); ``applied`` grows only after both are written."""
+        moved = dict(self.checkpoints)
+        moved[device] = replace(advance(cp, applied + held_n), etag=None)
+        await self._store(held, moved)
+        applied.extend(held_n)
 
     async def _read_snapshot(self, snap: SnapshotRef, own_lost: bool) -> None:
         folder = fmt.device_folder(self.endpoint, snap.device)
@@ -552,12 +567,10 @@ class SyncEngine:
             held.extend(events)
             held_n.append(ref.n)
             if len(held) >= self.options.store_batch_events:
-                await self._store(held)
-                applied.extend(held_n)
+                await self._store_batch(device, cp, applied, held, held_n)
                 held, held_n = [], []
         if held_n:
-            await self._store(held)
-            applied.extend(held_n)
+            await self._store_batch(device, cp, applied, held, held_n)
         cp = advance(cp, applied)  # only after the events are stored
         self.checkpoints[device] = replace(cp, etag=etag if caught_up(cp, index) else None)
         await self.repo.save_checkpoints(self.checkpoints)

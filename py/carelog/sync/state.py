@@ -185,6 +185,10 @@ class SyncStateRepo:
     async def save_checkpoints(self, checkpoints: dict[str, Checkpoint]) -> None:
         await self._put("checkpoints", {d: cp.to_dict() for d, cp in sorted(checkpoints.items())})
 
+    def checkpoint_values(self, checkpoints: dict[str, Checkpoint]) -> dict[str, Any]:
+        """``save_checkpoints`` as settings values, for ``EntryStore.put_pulled``."""
+        return {self.prefix + "checkpoints": {d: cp.to_dict() for d, cp in sorted(checkpoints.items())}}
+
     async def load_push(self) -> PushState | None:
         """None when never pushed to this endpoint, or when the stored state is unsound."""
         value = await self._get("push")
