@@ -16,7 +16,10 @@ context with the app booted (``?debug=1``); Python runs in the page through
    circle of that size: its first run.
 Baseline, same run, same page: a pure-JS loop that GETs the same files B and
 D read (fetch, ``cache: "no-store"``), and PUTs the same bytes A sent, one
-after the other like the engine, with no crypto, JSON or IndexedDB.
+after the other like the engine, with no crypto, JSON or IndexedDB; and the
+floor of a pull: B's pulled records written again from JS with raw IndexedDB
+calls in one transaction into a fresh database of the app's schema (the
+events alone, and the events with their feed positions).
 
 Prints time, requests (as the transport counts them, and all requests to nginx
 Playwright saw, CORS preflights included), bytes sent and received, and where
@@ -65,6 +68,27 @@ JS_PUT = """async ([sources, target]) => {
     bytes += bodies[i].length;
   }
   return {ms: performance.now() - t, bytes, requests: bodies.length};
+}"""
+
+
+# The floor of a pull: the same records written by raw IndexedDB calls from JS,
+# in one transaction (durability "strict"), into a fresh database of the app's
+# schema (carelogIdb.open creates it): the events alone (as bench_idb.py), and
+# the events with their feed positions (what the app's schema needs).
+JS_RAW_WRITE = """async ([name, feedToo]) => {
+  const app = globalThis.benchAppDb;
+  const rows = await new Promise((res, rej) => {
+    const r = app.transaction("events", "readonly").objectStore("events").getAll();
+    r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const db = (await globalThis.carelogIdb.open(name)).db;
+  const t = performance.now();
+  const tx = db.transaction(["events", "feed"], "readwrite", { durability: "strict" });
+  const events = tx.objectStore("events"), feed = tx.objectStore("feed");
+  for (const row of rows) { events.add(row); if (feedToo) feed.add([row.id, row.device]); }
+  await new Promise((res, rej) => { tx.oncomplete = res; tx.onabort = () => rej(tx.error); });
+  const ms = performance.now() - t;
+  db.close();
+  return {ms, records: rows.length};
 }"""
 
 
@@ -169,6 +193,10 @@ def main(argv=None) -> int:
             figures["pull_count"] = b.call("count()")
             files = sorted(p for p in nginx.files() if p.startswith("c-push/devices/") and "/seg-" in p)
             urls = [nginx.origin + "/" + p for p in files]
+            b.py("import js\nfrom carelog.ui import sync_dom\n"
+                 "js.globalThis.benchAppDb = sync_dom.PANEL.service.log.store.handle.db\n'1'")
+            figures["raw_events"] = b.page.evaluate(JS_RAW_WRITE, ["bench-raw-events", False])
+            figures["raw_feed"] = b.page.evaluate(JS_RAW_WRITE, ["bench-raw-feed", True])
             base_get = b.page.evaluate(JS_GET, urls)
             base_put = a.page.evaluate(JS_PUT, [urls, nginx.origin + "/baseline-put/"])
             figures["baseline_get"], figures["baseline_put"] = base_get, base_put
@@ -210,6 +238,11 @@ def main(argv=None) -> int:
         r = figures[key]
         rows.append([label, ms(r["ms"]), r["requests"], "", kb(r["bytes"]) if sent else "",
                      "" if sent else kb(r["bytes"])])
+    for label, key in ((f"baseline: JS IndexedDB write of the {n:,} pulled events", "raw_events"),
+                       (f"baseline: the same with their {n:,} feed positions", "raw_feed")):
+        r = figures[key]
+        assert r["records"] == n, r
+        rows.append([label, ms(r["ms"]), "", "", "", ""])
     print()
     print(table(["encrypted circle, nginx WebDAV on 127.0.0.1", "ms", "requests", "to nginx", "sent", "received"],
                 rows))

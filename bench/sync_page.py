@@ -116,6 +116,20 @@ class TimedStore(EventFeed):
         finally:
             self.timer.add("IndexedDB events_after", t)
 
+    async def put_pulled(self, events, settings, values):
+        t = now()
+        try:  # the real settings, so the IndexedDB store can write both in one transaction
+            return await self.inner.put_pulled(events, getattr(settings, "inner", settings), values)
+        finally:
+            self.timer.add("IndexedDB put_events", t)
+
+    async def records_after(self, cursor, limit, device):
+        t = now()
+        try:
+            return await self.inner.records_after(cursor, limit, device)
+        finally:
+            self.timer.add("IndexedDB records_after", t)
+
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
@@ -135,6 +149,13 @@ class TimedSettings:
         t = now()
         try:
             return await self.inner.put(key, value)
+        finally:
+            self.timer.add("IndexedDB settings", t)
+
+    async def put_many(self, values):
+        t = now()
+        try:
+            return await self.inner.put_many(values)
         finally:
             self.timer.add("IndexedDB settings", t)
 

@@ -356,6 +356,91 @@ class Database {
                             last: keys.length ? keys[keys.length - 1] : after });
   }
 
+  // Sync's push read, in one call however far the device's own events are:
+  // up to `limit` records made by `device` stored after feed position `after`,
+  // oldest first, each with its position. The feed is scanned in chunks of
+  // [id, device] pairs, so other devices' events (pulled ones) are skipped here
+  // without reading them -> {"records": [...], "positions": [...], "last": n},
+  // `last` the last position looked at (that of the limit-th record when the
+  // limit is reached, so nothing of this device's is ever stepped over).
+  async recordsAfter(after, limit, device) {
+    const CHUNK = 5000;
+    const tx = this.db.transaction(["feed", "events"], "readonly");
+    const feed = tx.objectStore("feed");
+    const events = tx.objectStore("events");
+    const ids = [];
+    const positions = [];
+    let last = after;
+    while (ids.length < limit) {
+      const range = IDBKeyRange.lowerBound(last, true);
+      const [keys, values] = await Promise.all([request(feed.getAllKeys(range, CHUNK)),
+                                                request(feed.getAll(range, CHUNK))]);
+      let i = 0;
+      for (; i < keys.length && ids.length < limit; i += 1) {
+        const v = values[i];
+        // positions written by the version 3 upgrade hold the id alone: the row says whose it is
+        if (typeof v === "string" || v[1] === device) {
+          ids.push(typeof v === "string" ? v : v[0]);
+          positions.push(keys[i]);
+        }
+      }
+      if (i > 0) last = keys[i - 1];
+      if (keys.length < CHUNK) break;
+    }
+    const rows = await Promise.all(ids.map((id) => request(events.get(id))));
+    const keep = rows.map((row) => row !== undefined);
+    const opened = await openRows(this, rows.filter((row, i) => keep[i]));
+    const kept = positions.filter((p, i) => keep[i]);
+    const mine = opened.map((row) => row.device === device);
+    return JSON.stringify({ records: opened.filter((row, i) => mine[i]),
+                            positions: kept.filter((p, i) => mine[i]), last });
+  }
+
+  // Events pulled by sync and the sync state that records them (the
+  // checkpoints) in ONE transaction, with durability "relaxed": committed once
+  // handed to the operating system, not flushed to disk first. A power loss
+  // can then lose the transaction, but whole: the events and the checkpoint
+  // past them together, so the next run fetches those files again (docs/SYNC.md
+  // section 6). New events get feed positions as in putEvents. -> new events
+  async putPulled(eventsJson, settingsJson) {
+    const plain = JSON.parse(eventsJson);
+    const records = await sealEvents(this, plain);
+    const values = JSON.parse(settingsJson);
+    const rows = [];
+    for (const [key, value] of Object.entries(values)) rows.push(await sealSetting(this, key, value));
+    const tx = this.db.transaction(["events", "feed", "settings"], "readwrite", { durability: "relaxed" });
+    const store = tx.objectStore("events");
+    const feed = tx.objectStore("feed");
+    let added = 0;
+    records.forEach((record, i) => {
+      const device = plain[i].device;
+      const req = store.add(record);
+      req.onsuccess = () => { added += 1; feed.add([record.id, device]); };
+      req.onerror = (ev) => {
+        if (req.error && req.error.name === "ConstraintError") {
+          ev.preventDefault(); // already stored: keep the first
+          ev.stopPropagation();
+        }
+      };
+    });
+    const settings = tx.objectStore("settings");
+    for (const row of rows) settings.put(row);
+    await done(tx);
+    return added;
+  }
+
+  // Several settings in one transaction (sync saves a segment's bytes and the
+  // push state that names it together): {key: JSON-able value, ...}.
+  async putSettings(json) {
+    const values = JSON.parse(json);
+    const rows = [];
+    for (const [key, value] of Object.entries(values)) rows.push(await sealSetting(this, key, value));
+    const tx = this.db.transaction("settings", "readwrite", { durability: "strict" });
+    const store = tx.objectStore("settings");
+    for (const row of rows) store.put(row);
+    await done(tx);
+  }
+
   // A CryptoKey by name (undefined when none); `key` null deletes it.
   async getKey(name) {
     const tx = this.db.transaction("keys", "readonly");

@@ -28,6 +28,23 @@ class StoreError(RuntimeError):
 class EntryStore(abc.ABC):
     """Append-only storage of events, queried by care recipient, kind and time."""
 
+    async def put_pulled(self, events: Sequence[Event], settings: "Settings", values: dict[str, Any]) -> int:
+        """Store events pulled by sync and the sync state that records them
+        (``values`` for ``settings``: the checkpoints past those files).
+
+        The values are written only once the events are: a crash in between
+        costs a second fetch, never a checkpoint past events not stored.
+        ``IndexedDBEntryStore`` writes both in one transaction. Returns the
+        number of events new here, as ``put_events``."""
+        added = await self.put_events(events)
+        put_many = getattr(settings, "put_many", None)
+        if put_many is not None:
+            await put_many(values)
+        else:
+            for key, value in values.items():
+                await settings.put(key, value)
+        return added
+
     @abc.abstractmethod
     async def put_events(self, events: Sequence[Event]) -> int:
         """Store a batch atomically: all or nothing. Events already stored
@@ -102,6 +119,12 @@ class Settings(abc.ABC):
     async def put(self, key: str, value: Any) -> None:
         """Store a JSON-able value."""
 
+    async def put_many(self, values: dict[str, Any]) -> None:
+        """Store several values; a store that can writes them in one transaction
+        (all or none), as ``IndexedDBSettings`` does."""
+        for key, value in values.items():
+            await self.put(key, value)
+
 
 class Clock(abc.ABC):
     """Time as the device knows it."""
@@ -144,6 +167,27 @@ class EventFeed(abc.ABC):
         position is that of the last one *looked at* (at most ``limit``
         positions are looked at): an empty list with a moved position means
         "none of those was this device's; call again from there"."""
+
+    async def records_after(self, cursor: int, limit: int, device: str) -> tuple[list[dict], list[int], int]:
+        """Sync's push read: up to ``limit`` records (``Event.to_record()`` form) made
+        by ``device`` after position ``cursor``, however many other devices' events
+        lie between; their positions; and the last position looked at (that of
+        the ``limit``-th record when the limit is reached). ``IndexedDBEntryStore``
+        does it in one call; this default walks ``events_after`` (a record whose
+        own position it cannot tell gets the cursor it was read from, which is
+        never past an unsent event)."""
+        records: list[dict] = []
+        positions: list[int] = []
+        while len(records) < limit:
+            events, last = await self.events_after(cursor, limit - len(records), device)
+            if last <= cursor:
+                break
+            records.extend(e.to_record() for e in events)
+            positions.extend([cursor] * len(events))
+            if positions:
+                positions[-1] = last
+            cursor = last
+        return records, positions, cursor
 
 
 class TransportError(RuntimeError):

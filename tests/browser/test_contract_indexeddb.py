@@ -38,6 +38,7 @@ async def make_store():
     name = f"contract-{run_id}-{{len(opened)}}"
     database = await IndexedDB.open(name)
     opened.append(name)
+    database.entries.bound_settings = database.settings  # put_pulled's one transaction
     return database.entries
 
 run_id = {run_id!r}

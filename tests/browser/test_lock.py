@@ -422,6 +422,7 @@ async def make_store():
     database = await IndexedDB.open(name)
     await WebCryptoVault(database.handle).set_up("contract kettle sings")
     opened.append(name)
+    database.entries.bound_settings = database.settings  # put_pulled's one transaction, sealed
     return database.entries
 
 results = await module.run_all(make_store)

@@ -189,11 +189,60 @@ async def check_event_feed_of_one_device(make_store):
     assert await store.events_after(end, 100, "dev-1") == ([], end)
 
 
+async def check_records_after_of_one_device(make_store):
+    """``records_after``: up to ``limit`` of one device's events as records, however
+    many others' lie between, each with its own position; ``last`` is the last
+    position looked at (the limit-th record's when the limit is reached)."""
+    store = await make_store()
+    if not hasattr(store, "records_after"):
+        return
+    from dataclasses import replace  # noqa: PLC0415
+
+    def theirs(n):
+        return replace(_event(n), device="dev-2", hlc=f"{1_700_000_000_000 + n:013d}-000000-dev-2")
+    order = [_event(1), theirs(2), theirs(3), _event(4), theirs(5), _event(6), theirs(7)]
+    await store.put_events(order)
+    _, end = await store.events_after(0, 100)
+    assert await store.records_after(0, 100, "dev-9") == ([], [], end)  # nothing of dev-9: one call, at the end
+    records, positions, last = await store.records_after(0, 100, "dev-1")
+    assert records == [e.to_record() for e in order if e.device == "dev-1"] and last == end
+    assert len(positions) == 3 and positions == sorted(positions) and positions[-1] < end
+    two, first_positions, stop = await store.records_after(0, 2, "dev-1")
+    assert [r["id"] for r in two] == ["e000001", "e000004"] and first_positions == positions[:2]
+    assert stop == positions[1]  # not past the next one of dev-1's
+    rest, rest_positions, after = await store.records_after(stop, 10, "dev-1")
+    assert [r["id"] for r in rest] == ["e000006"] and rest_positions == positions[2:] and after == end
+    assert await store.records_after(end, 10, "dev-1") == ([], [], end)
+
+
+async def check_put_pulled_stores_events_and_state(make_store):
+    """``put_pulled``: the events (new ones counted, duplicates kept as they were)
+    and the settings values both written."""
+    store = await make_store()
+    if not hasattr(store, "put_pulled"):
+        return
+    settings = getattr(store, "bound_settings", None)
+    if settings is None:
+        from carelog.adapters.memory import MemorySettings  # noqa: PLC0415
+        settings = MemorySettings()
+    first = _event(1)
+    await store.put_events([first])
+    from dataclasses import replace  # noqa: PLC0415
+    changed = replace(first, payload={"text": "other"})
+    added = await store.put_pulled([changed, _event(2), _event(3)], settings, {"sync:x:checkpoints": {"d": 1}})
+    assert added == 2
+    assert await settings.get("sync:x:checkpoints") == {"d": 1}
+    assert (await store.events_of_entries(["e000001"]))[0].payload == first.payload
+    feed, _ = await store.events_after(0, 100)
+    assert [e.id for e in feed] == ["e000001", "e000002", "e000003"]  # new events got feed positions
+
+
 CHECKS = [
     check_empty_store, check_round_trip_exact, check_batch_counts_new_and_ignores_duplicates,
     check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
     check_entries_history, check_histories_in_range, check_events_of_kind, check_latest_hlc, check_bulk_batch,
-    check_event_feed_in_insertion_order, check_event_feed_of_one_device,
+    check_event_feed_in_insertion_order, check_event_feed_of_one_device, check_records_after_of_one_device,
+    check_put_pulled_stores_events_and_state,
 ]
 
 

@@ -137,7 +137,7 @@ def test_a_failed_segment_put_is_retried_with_the_same_bytes():
         report = await a.sync()
         assert not report.ok and "HTTP 503" in report.errors[0] and report.pending == 1
         push = await SyncStateRepo(a.settings, host.url).load_push()
-        fixed = base64.b64decode(push.pending.body_b64)
+        fixed = base64.b64decode(push.pending[0].body_b64)
         await a.create("two")  # saved meanwhile: goes into the next segment, not this one
         host.fault = None
         report = await a.sync()

@@ -90,6 +90,17 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
         payload = json.dumps([e.to_record() for e in events], separators=(",", ":"))
         return int(await _call(lambda: self._db.putEvents(payload)))
 
+    async def put_pulled(self, events: Sequence[Event], settings: Any, values: dict[str, Any]) -> int:
+        """Pulled events and the checkpoints past them in one transaction with
+        durability "relaxed" (``putPulled`` in idb.js; docs/SYNC.md section 6):
+        a crash loses both or neither. Settings of another database take the
+        port's two steps."""
+        if getattr(settings, "_db", None) is not self._db:
+            return await super().put_pulled(events, settings, values)
+        payload = json.dumps([e.to_record() for e in events], separators=(",", ":"))
+        state = json.dumps(values)
+        return int(await _call(lambda: self._db.putPulled(payload, state)))
+
     async def events_in_range(self, recipient, start_at=None, end_at=None, kinds=None,
                               limit=None, newest_first=True):
         query = json.dumps({"recipient": recipient, "start": start_at, "end": end_at,
@@ -138,6 +149,26 @@ class IndexedDBEntryStore(EntryStore, EventFeed):
         answer = json.loads(await _call(lambda: self._db.eventsAfter(cursor, limit, device)))
         return _records_to_events(answer["events"]), int(answer["last"])
 
+    async def records_after(self, cursor: int, limit: int, device: str) -> tuple[list[dict], list[int], int]:
+        """Sync's push read in one call (``recordsAfter`` in idb.js): the feed is
+        scanned in JS, other devices' events never cross into Python, and the
+        records stay records (a segment is made of them). Each is checked as a
+        stored record (``Event.from_stored``); one this version cannot read is left
+        out, as every other read leaves it out."""
+        cursor, limit = max(0, int(cursor)), max(0, int(limit))
+        if limit == 0:
+            return [], [], cursor
+        answer = json.loads(await _call(lambda: self._db.recordsAfter(cursor, limit, device)))
+        records, positions = [], []
+        for record, position in zip(answer["records"], answer["positions"]):
+            try:
+                Event.from_stored(record)
+            except RecordError:
+                continue
+            records.append(record)
+            positions.append(int(position))
+        return records, positions, int(answer["last"])
+
     @property
     def handle(self) -> Any:
         """The open database's JS helper (``public/js/idb.js``), for adapters that
@@ -158,6 +189,12 @@ class IndexedDBSettings(Settings):
     async def put(self, key: str, value: Any) -> None:
         text = json.dumps(value)
         await _call(lambda: self._db.putSetting(key, text))
+
+    async def put_many(self, values: dict[str, Any]) -> None:
+        """One transaction for all (``putSettings`` in idb.js)."""
+        if values:
+            text = json.dumps(values)
+            await _call(lambda: self._db.putSettings(text))
 
 
 class BrowserClock(Clock):

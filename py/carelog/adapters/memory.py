@@ -85,6 +85,20 @@ class MemoryEntryStore(EntryStore):
             found = [e for e in found if e.device == device]
         return found, last
 
+    async def records_after(self, cursor: int, limit: int, device: str) -> tuple[list[dict], list[int], int]:
+        """``ports.EventFeed.records_after`` with exact positions."""
+        cursor = last = max(0, int(cursor))
+        records: list[dict] = []
+        positions: list[int] = []
+        for position, event in enumerate(itertools.islice(self._events.values(), cursor, None), start=cursor + 1):
+            if len(records) >= limit:
+                break
+            last = position
+            if event.device == device:
+                records.append(event.to_record())
+                positions.append(position)
+        return records, positions, last
+
 
 class MemorySettings(Settings):
     """Settings in a dict (values deep-copied, as a real store would)."""

@@ -121,9 +121,12 @@ class Event:
         entry = _text_id(record, "entry")
         if op == CREATE and entry != ident:
             raise RecordError(f"event {ident}: a create must be its own entry")
-        return cls(id=ident, recipient=_text_id(record, "recipient"), kind=kind, entry=entry,
-                   op=op, revises=tuple(revises), at=at, payload=payload, author=author,
-                   device=_text_id(record, "device"), hlc=hlc, v=SCHEMA_VERSION)
+        fields = {"id": ident, "recipient": _text_id(record, "recipient"), "kind": kind, "entry": entry,
+                  "op": op, "revises": tuple(revises), "at": at, "payload": payload, "author": author,
+                  "device": _text_id(record, "device"), "hlc": hlc, "v": SCHEMA_VERSION}
+        event = object.__new__(cls)  # every field checked above: skip the frozen dataclass's per-field setattr
+        event.__dict__.update(fields)  # (a pull builds tens of thousands of events)
+        return event
 
     @classmethod
     def from_stored(cls, record: Any) -> "Event":
@@ -168,10 +171,31 @@ def _text_id(record: dict, key: str) -> str:
     return value
 
 
+_INT_LIMIT = 2**53
+
+
 def _json_safe(value: Any, depth: int = 0) -> bool:
     """True for data JSON can carry exactly: no NaN, no deep nesting, bounded text."""
     if depth > 8:
         return False
+    if type(value) is dict and depth < 8:
+        # The common case (a payload of texts and numbers) without a call per
+        # value; anything else takes the general path below, one level down.
+        if len(value) > 200:
+            return False
+        for k, v in value.items():
+            if not (isinstance(k, str) and len(k) <= 100):
+                return False
+            kind = type(v)
+            if kind is str:
+                if len(v) > MAX_TEXT:
+                    return False
+            elif kind is int:
+                if not -_INT_LIMIT < v < _INT_LIMIT:
+                    return False
+            elif not _json_safe(v, depth + 1):
+                return False
+        return True
     if value is None or isinstance(value, bool):
         return True
     if isinstance(value, int):

@@ -55,6 +55,7 @@ class SyncOptions:
     read_only: bool = False             # never write (pull-only endpoint)
     max_devices: int = 500
     store_batch_events: int = 5000      # pulled events stored in one transaction (several segments)
+    push_batch_segments: int = 10       # segments made from one feed read and saved in one transaction
 
 
 @dataclass
@@ -495,9 +496,14 @@ class SyncEngine:
         self.report.files_read += 1
         return events
 
-    async def _store(self, events: list[Event]) -> None:
+    async def _store(self, events: list[Event], checkpoints: dict[str, Checkpoint] | None = None) -> None:
+        """Store pulled events; with ``checkpoints``, the checkpoints that move past
+        them are written with them (``EntryStore.put_pulled``: one transaction)."""
         try:
-            new = await self.store.put_events(events)
+            if checkpoints is None:
+                new = await self.store.put_events(events)
+            else:
+                new = await self.store.put_pulled(events, self.settings, self.repo.checkpoint_values(checkpoints))
         except StorageFull:
             raise _Stop("This device's storage is full: entries from other devices could not be saved. "
                         "Free some space; nothing was lost.") from None
@@ -508,6 +514,16 @@ class SyncEngine:
         newest = max((e.hlc for e in events), default=None)
         if newest and (self.report.newest_stamp is None or newest > self.report.newest_stamp):
             self.report.newest_stamp = newest
+
+    async def _store_batch(self, device: str, cp: Checkpoint, applied: list[int], held: list[Event],
+                           held_n: list[int]) -> None:
+        """Store the events of segments ``held_n`` together with the checkpoint
+        past them (no ETag yet: that is remembered once every listed file is
+        here); ``applied`` grows only after both are written."""
+        moved = dict(self.checkpoints)
+        moved[device] = replace(advance(cp, applied + held_n), etag=None)
+        await self._store(held, moved)
+        applied.extend(held_n)
 
     async def _read_snapshot(self, snap: SnapshotRef, own_lost: bool) -> None:
         folder = fmt.device_folder(self.endpoint, snap.device)
@@ -551,12 +567,10 @@ class SyncEngine:
             held.extend(events)
             held_n.append(ref.n)
             if len(held) >= self.options.store_batch_events:
-                await self._store(held)
-                applied.extend(held_n)
+                await self._store_batch(device, cp, applied, held, held_n)
                 held, held_n = [], []
         if held_n:
-            await self._store(held)
-            applied.extend(held_n)
+            await self._store_batch(device, cp, applied, held, held_n)
         cp = advance(cp, applied)  # only after the events are stored
         self.checkpoints[device] = replace(cp, etag=etag if caught_up(cp, index) else None)
         await self.repo.save_checkpoints(self.checkpoints)
@@ -578,25 +592,38 @@ class SyncEngine:
         ok = True
         if self.push.unverified:
             await self._verify_sent()
-        if self.push.pending is not None:
+        if self.push.pending:  # left by an earlier run: the same bytes again
+            # (saved again with the state: a state of the one-segment form kept them inline)
+            await self.repo.save_push_and_sent(self.push, {p.ref.n: p.body_b64 for p in self.push.pending})
             ok = await self._send_pending()
+        size = max(1, self.options.segment_events)
         while ok:
-            # Only events this device made: the others' are in their own segments
-            # (and a pulled event never crosses into Python again).
-            events, cursor = await self.feed.events_after(self.push.cursor, self.options.segment_events,
-                                                          self.device_id)
-            if cursor <= self.push.cursor:
+            # One read for several segments: only events this device made (the
+            # others' are in their own segments; a pulled event never crosses
+            # into Python again), as records: a segment is made of them.
+            records, positions, last = await self.feed.records_after(
+                self.push.cursor, size * max(1, self.options.push_batch_segments), self.device_id)
+            if last <= self.push.cursor:
                 break
-            batch = [e for e in events if e.id not in self.pulled_ids]
+            batch = [(r, p) for r, p in zip(records, positions) if r["id"] not in self.pulled_ids]
             if not batch:
-                await self._save_push(self.push.with_(cursor=cursor))
+                await self._save_push(self.push.with_(cursor=last))
                 continue
-            n = self.push.last + 1
-            body = await seal(self.cipher, fmt.encode_segment(self.circle, self.device_id, n, batch))
-            ref = SegmentRef(count=len(batch), sha256=fmt.sha256_hex(body), size=len(body), n=n)
-            # Fixed before the first attempt: a retry sends exactly these bytes again.
-            await self._save_push(self.push.with_(pending=Pending(ref, base64.b64encode(body).decode("ascii"),
-                                                                  cursor)))
+            queue: list[Pending] = []
+            n = self.push.last
+            for start in range(0, len(batch), size):
+                chunk = batch[start:start + size]
+                n += 1
+                body = await seal(self.cipher, fmt.encode_segment_records(self.circle, self.device_id, n,
+                                                                          [r for r, _ in chunk]))
+                ref = SegmentRef(count=len(chunk), sha256=fmt.sha256_hex(body), size=len(body), n=n)
+                end = last if start + size >= len(batch) else chunk[-1][1]
+                queue.append(Pending(ref, base64.b64encode(body).decode("ascii"), end))
+            # Fixed before the first attempt, bytes and state in one transaction:
+            # a retry sends exactly these bytes again, whatever happened between.
+            push = self.push.with_(pending=tuple(queue))
+            await self.repo.save_push_and_sent(push, {p.ref.n: p.body_b64 for p in queue})
+            self.push = push
             ok = await self._send_pending()
         if self.push.last > 0 and tuple(sorted(self.devices)) != self.push.peers:
             await self._save_push(self.push.with_(index_dirty=True))  # gossip the devices found since
@@ -605,22 +632,32 @@ class SyncEngine:
         return ok
 
     async def _send_pending(self) -> bool:
-        pending = self.push.pending
-        url = fmt.device_folder(self.endpoint, self.device_id) + fmt.segment_name(pending.ref.n)
-        try:
-            await _put(self.transport, url, base64.b64decode(pending.body_b64), None,
-                       f"segment {pending.ref.n} of this device")
-        except _Failed as failed:
-            self.write_refused = failed.refused
-            self._error(str(failed))
-            return False
-        await self.repo.save_sent(pending.ref.n, pending.body_b64)  # until seen there (a 2xx is not proof)
-        await self._save_push(self.push.with_(segments=self.push.segments + (pending.ref,), pending=None,
-                                              cursor=max(self.push.cursor, pending.cursor), index_dirty=True,
-                                              unverified=self.push.unverified + (pending.ref.n,)))
-        self.report.pushed += pending.ref.count
-        self.report.files_written += 1
-        return True
+        """PUT the queued segments in order. The state is saved once at the end
+        (or at the first failure): a crash before that re-sends the same bytes
+        under the same names next run, which changes nothing on the endpoint."""
+        folder = fmt.device_folder(self.endpoint, self.device_id)
+        ok = True
+        sent = 0
+        for pending in self.push.pending:
+            try:
+                await _put(self.transport, folder + fmt.segment_name(pending.ref.n),
+                           base64.b64decode(pending.body_b64), None, f"segment {pending.ref.n} of this device")
+            except _Failed as failed:
+                self.write_refused = failed.refused
+                self._error(str(failed))
+                ok = False
+                break
+            # its bytes stay under sent:<n> until a later run sees the file (a 2xx is not proof)
+            self.push = self.push.with_(segments=self.push.segments + (pending.ref,),
+                                        pending=self.push.pending[1:],
+                                        cursor=max(self.push.cursor, pending.cursor), index_dirty=True,
+                                        unverified=self.push.unverified + (pending.ref.n,))
+            self.report.pushed += pending.ref.count
+            self.report.files_written += 1
+            sent += 1
+        if sent:
+            await self._save_push(self.push)
+        return ok
 
     async def _verify_sent(self) -> None:
         """Check that segments an earlier run sent (2xx) are really on the endpoint;
@@ -752,7 +789,7 @@ class SyncEngine:
 
     async def _maybe_snapshot(self) -> None:
         threshold = self.options.snapshot_after_segments
-        if threshold <= 0 or self.push is None or self.push.pending is not None:
+        if threshold <= 0 or self.push is None or self.push.pending:
             return
         latest = {d: cp.latest for d, cp in self.checkpoints.items() if cp.latest > 0 and d != self.device_id}
         latest[self.device_id] = self.push.last

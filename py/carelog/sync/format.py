@@ -232,7 +232,10 @@ def decode_envelope(body: Any, alg: str, iv_length: int, what: str) -> bytes:
 # --- segments and snapshot parts -------------------------------------------
 
 def _encode_events(head: dict, events: Iterable[Event]) -> bytes:
-    records = [e.to_record() for e in events]
+    return _encode_records(head, [e.to_record() for e in events])
+
+
+def _encode_records(head: dict, records: list[dict]) -> bytes:
     if len(records) > MAX_EVENTS_PER_FILE:
         raise ValueError("too many events for one file")
     return dumps({**head, "v": FORMAT_VERSION, "events": records})
@@ -258,6 +261,14 @@ def _decode_events(value: dict, what: str) -> list[Event]:
 def encode_segment(circle: str, device: str, n: int, events: Sequence[Event]) -> bytes:
     """The plaintext of segment ``n`` of ``device`` (canonical JSON)."""
     return _encode_events({"format": "carelog-segment", "circle": circle, "device": device, "n": n}, events)
+
+
+def encode_segment_records(circle: str, device: str, n: int, records: Sequence[dict]) -> bytes:
+    """``encode_segment`` of events already in record form (``Event.to_record()``,
+    as this device's store gives them back): the same bytes, without building
+    the events first."""
+    return _encode_records({"format": "carelog-segment", "circle": circle, "device": device, "n": n},
+                           list(records))
 
 
 def decode_segment(body: Any, *, circle: str, device: str, n: int) -> list[Event]:

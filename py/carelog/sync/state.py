@@ -8,10 +8,13 @@ the app at another endpoint starts afresh there (and pushes everything).
   stale listing cannot hide one);
 - ``checkpoints``: per device, a ``plan.Checkpoint``;
 - ``push``: this device's own files: cursor into the event feed, segments
-  written, the segment being written (its exact bytes, so a retry re-sends
-  the same file), the snapshot, whether the index must be rewritten, and
-  the segments written but not yet seen on the endpoint (``unverified``);
-- ``sent:<n>``: the bytes of such a segment, until it is seen there;
+  written, the segments made and not yet written (``queue``: their exact
+  bytes are under ``sent:<n>``, so a retry re-sends the same files), the
+  snapshot, whether the index must be rewritten, and the segments written
+  but not yet seen on the endpoint (``unverified``);
+- ``sent:<n>``: the bytes of a queued segment, saved in the same transaction
+  as the ``push`` state that queues it, and kept until the segment is seen
+  on the endpoint;
 - ``registry``: the last ``devices.json`` seen and its ETag.
 
     >>> import asyncio
@@ -45,14 +48,17 @@ def _file(value: Any) -> tuple[int, str, int]:
 
 @dataclass(frozen=True)
 class Pending:
-    """A segment whose PUT has been attempted: its bytes are fixed for good."""
+    """A segment whose PUT may have been attempted: its bytes are fixed for good.
+
+    The bytes are kept under ``sent:<n>`` (saved in the same transaction as
+    the push state that names the segment); ``to_dict`` leaves them out."""
 
     ref: SegmentRef
-    body_b64: str
+    body_b64: str | None
     cursor: int
 
     def to_dict(self) -> dict:
-        return {**self.ref.to_dict(), "body": self.body_b64, "cursor": self.cursor}
+        return {**self.ref.to_dict(), "cursor": self.cursor}
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class PushState:
     segments: tuple[SegmentRef, ...] = ()
     snapshot: SnapshotRef | None = None
     next_snap: int = 1
-    pending: Pending | None = None
+    pending: tuple[Pending, ...] = ()  # segments made and not yet written, in order
     index_dirty: bool = False
     index_etag: str | None = None
     peers: tuple[str, ...] = ()
@@ -80,7 +86,7 @@ class PushState:
             "cursor": self.cursor, "base": self.base, "segments": [s.to_dict() for s in self.segments],
             "snapshot": ({**self.snapshot.to_dict(), "device": self.snapshot.device}
                          if self.snapshot else None),
-            "next_snap": self.next_snap, "pending": self.pending.to_dict() if self.pending else None,
+            "next_snap": self.next_snap, "pending": None, "queue": [p.to_dict() for p in self.pending],
             "index_dirty": self.index_dirty, "index_etag": self.index_etag, "peers": list(self.peers),
             "unverified": list(self.unverified),
         }
@@ -108,15 +114,19 @@ class PushState:
                 raise ValueError("bad snapshot")
             snapshot = SnapshotRef(device=snap["device"], n=_nat(snap.get("n")), covers=dict(covers),
                                    parts=tuple(FileRef(*_file(p)) for p in snap.get("parts") or []))
-        pend = value.get("pending")
-        pending = None
-        if pend is not None:
+        # "pending": one segment with its bytes (as saved before the queue);
+        # "queue": segments in order, their bytes under sent:<n> (SyncStateRepo.load_push)
+        items = [value["pending"]] if value.get("pending") is not None else []
+        items += list(value.get("queue") or [])
+        pending = []
+        for number, pend in enumerate(items, start=base + len(segments) + 1):
             count, digest, size = _file(pend)
-            if not isinstance(pend.get("body"), str):
+            body = pend.get("body")
+            if not (body is None or isinstance(body, str)):
                 raise ValueError("bad pending segment")
-            pending = Pending(SegmentRef(count=count, sha256=digest, size=size, n=_nat(pend.get("n"))),
-                              pend["body"], _nat(pend.get("cursor")))
-            if pending.ref.n != base + len(segments) + 1:
+            pending.append(Pending(SegmentRef(count=count, sha256=digest, size=size, n=_nat(pend.get("n"))),
+                                   body, _nat(pend.get("cursor"))))
+            if pending[-1].ref.n != number:
                 raise ValueError("pending segment out of order")
         etag = value.get("index_etag")
         if not (etag is None or isinstance(etag, str)) or not isinstance(value.get("index_dirty"), bool):
@@ -127,7 +137,7 @@ class PushState:
         listed = {s.n for s in segments}
         unverified = tuple(n for n in (_nat(n) for n in value.get("unverified") or []) if n in listed)
         return cls(cursor=_nat(value.get("cursor")), base=base, segments=tuple(segments), snapshot=snapshot,
-                   next_snap=max(1, _nat(value.get("next_snap"))), pending=pending,
+                   next_snap=max(1, _nat(value.get("next_snap"))), pending=tuple(pending),
                    index_dirty=value["index_dirty"], index_etag=etag, peers=tuple(peers),
                    unverified=unverified)
 
@@ -175,18 +185,44 @@ class SyncStateRepo:
     async def save_checkpoints(self, checkpoints: dict[str, Checkpoint]) -> None:
         await self._put("checkpoints", {d: cp.to_dict() for d, cp in sorted(checkpoints.items())})
 
+    def checkpoint_values(self, checkpoints: dict[str, Checkpoint]) -> dict[str, Any]:
+        """``save_checkpoints`` as settings values, for ``EntryStore.put_pulled``."""
+        return {self.prefix + "checkpoints": {d: cp.to_dict() for d, cp in sorted(checkpoints.items())}}
+
     async def load_push(self) -> PushState | None:
         """None when never pushed to this endpoint, or when the stored state is unsound."""
         value = await self._get("push")
         if value is None:
             return None
         try:
-            return PushState.from_dict(value)
+            push = PushState.from_dict(value)
         except (ValueError, TypeError, KeyError):
             return None
+        if any(p.body_b64 is None for p in push.pending):
+            bodies = []
+            for p in push.pending:
+                body = p.body_b64 if p.body_b64 is not None else await self.load_sent(p.ref.n)
+                if body is None:
+                    return None  # its bytes are gone: re-learn the numbering from the endpoint
+                bodies.append(replace(p, body_b64=body))
+            push = push.with_(pending=tuple(bodies))
+        return push
 
     async def save_push(self, push: PushState) -> None:
         await self._put("push", push.to_dict())
+
+    async def save_push_and_sent(self, push: PushState, sent: dict[int, str | None]) -> None:
+        """The push state and segment bytes (``None`` forgets them) in one
+        transaction where the store can (``Settings.put_many``): a queued
+        segment's bytes are never missing when the state names it."""
+        values: dict[str, Any] = {f"{self.prefix}sent:{n}": body for n, body in sorted(sent.items())}
+        values[self.prefix + "push"] = push.to_dict()
+        put_many = getattr(self.settings, "put_many", None)
+        if put_many is None:  # a settings object without the port's helper
+            for key, value in values.items():
+                await self.settings.put(key, value)
+        else:
+            await put_many(values)
 
     async def save_sent(self, n: int, body_b64: str | None) -> None:
         """The bytes of own segment ``n`` while it is not yet seen on the endpoint
