@@ -41,15 +41,32 @@ function bump(store) {
 
 // Inside a write transaction that includes STORE: drop the buckets a new
 // stored event can change (its day and the days of its entry's other versions).
+// Each bucket is deleted once per transaction; a new entry (a create) asks the
+// by_entry index for a count first (keys only), since it rarely has other versions
+// (an edit from another device that arrived before it).
 export function dropForRecord(tx, record) {
   if (record.kind !== "vital" || !tx.objectStoreNames.contains(STORE)) return;
-  const store = tx.objectStore(STORE);
-  if (!tx.carelogVitalDaysBumped) { tx.carelogVitalDaysBumped = true; bump(store); }
-  store.delete([record.recipient, Math.floor(record.at / DAY_MS)]);
-  const req = tx.objectStore("events").index("by_entry").getAll(record.entry);
-  req.onsuccess = () => {
-    for (const row of req.result) store.delete([row.recipient, Math.floor(row.at / DAY_MS)]);
+  if (!tx.carelogVitalDays) {
+    tx.carelogVitalDays = { store: tx.objectStore(STORE), dropped: new Set() };
+    bump(tx.carelogVitalDays.store);
+  }
+  const { store, dropped } = tx.carelogVitalDays;
+  const drop = (row) => {
+    const day = Math.floor(row.at / DAY_MS);
+    const key = `${day} ${row.recipient}`;
+    if (dropped.has(key)) return;
+    dropped.add(key);
+    store.delete([row.recipient, day]);
   };
+  drop(record);
+  const index = tx.objectStore("events").index("by_entry");
+  const versions = () => {
+    const req = index.getAll(record.entry);
+    req.onsuccess = () => { for (const row of req.result) drop(row); };
+  };
+  if (record.id !== record.entry) { versions(); return; }
+  const count = index.count(record.entry);
+  count.onsuccess = () => { if (count.result > 1) versions(); };
 }
 
 // Inside a write transaction that includes STORE: drop every bucket.

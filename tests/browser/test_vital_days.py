@@ -2,8 +2,8 @@
 
 A caregiver's readings over two months are charted (the cache fills); then a
 new reading, an edit that moves a reading to another day, a delete, and a
-sync-like batch of another device's events (an edit and a new reading) each
-drop exactly the buckets they change in their own transaction (read straight
+sync-like batch of another device's events (an edit and a new reading), and an
+edit that arrives before the reading it edits, each drop exactly the buckets they change in their own transaction (read straight
 after the write: those days are missing, the others kept), and the chart the
 app draws next equals the chart folded from the events. A damaged bucket is
 rebuilt. With the lock on, a bucket is sealed (recipient and day only in
@@ -106,6 +106,24 @@ await log.store.put_events([edit, new])
 json.dumps({"days": sorted({day_of(entry.at), day_of(moved_to), day_of(fresh_at)}), **(await check())})
 """
 
+LATE_CREATE = PRELUDE + """
+# sync can bring another device's edit before the reading it edits
+def stamp():
+    return log.next_stamp()[:-len(log.device_id)] + "otherdevice1"
+now = log.clock.now_ms()
+create = Event.create(id="late-create-1", recipient=rid, kind="vital", at=now - 10 * 86_400_000,
+                      payload={"type": "heart_rate", "value": 42, "unit": "/min"}, author="Dee",
+                      device="otherdevice1", hlc=stamp())
+edit = Event(id="early-edit-1", recipient=rid, kind="vital", entry=create.id, op=EDIT, revises=(create.id,),
+             at=now - 12 * 86_400_000, payload={"type": "heart_rate", "value": 44, "unit": "/min"}, author="Bea",
+             device="otherdevice1", hlc=stamp())
+await log.store.put_events([edit])
+early = await check()
+await log.store.put_events([create])  # the reading's first version: who recorded it changes
+json.dumps({"early": early, "late": await check(), "days": sorted({day_of(create.at), day_of(edit.at)}),
+            "by": [p.by for p in c.state.report.chart.series[0].points if p.value == 44]})
+"""
+
 # Damage one bucket in IndexedDB itself: with the lock off its readings become junk,
 # with the lock on one byte of its ciphertext flips.
 DAMAGE = """async (day) => {
@@ -190,6 +208,11 @@ def test_the_chart_from_the_cache_is_the_chart_from_the_events(make_page, app_se
     result = _py(page, SYNC_BATCH.replace("ENTRY_ID", repr(seeded["ids"][1])))
     assert result["missing_before"] == result["days"] and result["same"] and result["missing_after"] == []
     assert 55.0 in result["values"] and 111.0 in result["values"] and 61.0 not in result["values"]
+
+    # an edit that arrives before the reading it edits, then the reading: both days dropped
+    result = _py(page, LATE_CREATE)
+    assert result["early"]["same"] and result["late"]["same"] and result["by"] == ["Dee"]
+    assert result["late"]["missing_before"] == result["days"]
 
     buckets = _buckets(page)
     assert len(buckets) >= 90
