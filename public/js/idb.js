@@ -50,7 +50,7 @@ export const UPGRADES = [
     };
   },
   // 3 -> 4: the word index of the timeline's search (terms.js): "terms" holds
-  // one row per event, {id, t: [[recipient, term, at], ...]}, under a
+  // one row per event, {id, t: [[term, at], ...]}, under a
   // multiEntry index. Clear events get their terms here; sealed ones (the
   // lock) cannot be read during an upgrade: their row holds PENDING, and
   // vault.js finishes them at the next unlock.

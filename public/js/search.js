@@ -2,13 +2,14 @@
 // search when the query has words (Database.find in idb.js calls it).
 //
 // Of the query's words, the one whose term has the fewest events in the
-// range leads. Its index range [recipient, term, start..end) is read newest
-// first in time windows, keys only (getAllKeys: event ids in time order);
+// range leads. Its index range [term, start..end) is read newest first in
+// time windows, keys only (getAllKeys: event ids in time order);
 // the first window is sized to hold about two pages of that term's events,
 // then each window doubles. Only those events are read, opened (the lock),
 // and checked against the whole query: kinds, caregiver and every word (the
 // index finds candidates; the check decides). A rare word reads a handful of
-// events, whatever the size of the log.
+// events, whatever the size of the log. (The index holds every recipient's
+// events: the other recipients' are dropped here.)
 
 import { matches, payloadWords, queryTerm, queryWords, storedTerm } from "./terms.js";
 import { openRows } from "./vault.js";
@@ -31,7 +32,7 @@ export async function findByTerms(database, q) {
   const start = q.start ?? 0;
   const end = q.end ?? 1e14;
   const terms = await Promise.all(words.map((w) => storedTerm(database, queryTerm(w))));
-  const range = (term, lo, hi) => IDBKeyRange.bound([q.recipient, term, lo], [q.recipient, term, hi], false, true);
+  const range = (term, lo, hi) => IDBKeyRange.bound([term, lo], [term, hi], false, true);
   const index = () => db.transaction("terms", "readonly").objectStore("terms").index("by_term");
 
   const first = index();
@@ -42,8 +43,8 @@ export async function findByTerms(database, q) {
   const term = terms[lead];
   const [newest, oldest] = await Promise.all([request(first.openKeyCursor(range(term, start, end), "prev")),
                                               request(first.openKeyCursor(range(term, start, end), "next"))]);
-  const lo = oldest.key[2];
-  let hi = newest.key[2] + 1;
+  const lo = oldest.key[1];
+  let hi = newest.key[1] + 1;
   // about two pages of the lead term's events in the first window, if they were spread evenly
   let span = Math.max(3600000, Math.ceil(((hi - lo) * Math.min(1, (2 * limit) / counts[lead]))));
   const out = [];
@@ -58,6 +59,7 @@ export async function findByTerms(database, q) {
     const rows = await openRows(database, stored.filter((row) => row !== undefined));
     for (let i = rows.length - 1; i >= 0; i -= 1) {
       const row = rows[i];
+      if (row.recipient !== q.recipient) continue;
       if (kinds && !kinds.has(row.kind)) continue;
       if (author && String(row.author).toLowerCase() !== author) continue;
       if (!matches(payloadWords(row.payload), words)) continue;

@@ -1,18 +1,23 @@
 // carelog search terms: the word index behind the timeline's search.
 //
 // Every stored event has one row in the "terms" object store (idb.js, schema
-// step 3 -> 4): {id, t: [[recipient, term, at], ...]}, with a multiEntry index
-// "by_term" on t. A search reads the keys of one term's range (recipient,
-// term, time), newest first, and only then the events themselves (search.js).
+// step 3 -> 4): {id, t: [[term, at], ...]}, with a multiEntry index "by_term"
+// on t. A search reads the keys of one term's range (term, time), newest
+// first, and only then the events themselves (search.js), keeping those of
+// its recipient. (No recipient in the key: every index entry is smaller, and
+// writes are what the index costs.)
 //
 // Words: every text and number of a payload (3 levels deep, as the search has
 // always read them), lower-cased, accents dropped (NFKD, combining marks
 // removed: "Café" -> "cafe"), split at anything that is not a letter or digit.
-// Terms of a word: the word itself when it is shorter than MIN_PREFIX
-// characters, else its prefixes of MIN_PREFIX..MAX_PREFIX characters. So a
-// search word of 3 or more characters finds the words it starts ("amb" finds
-// "ambulance"), and a shorter one finds that whole word ("bp" finds "BP", not
-// "bpm"). The same rules in Python: py/carelog/domain/search_words.py.
+// Matching: a word shorter than MIN_PREFIX characters or with a digit in it
+// ("bp", "120", "3am", "85354") is matched whole; any other word by its start,
+// with a search word of MIN_PREFIX or more characters ("amb" finds
+// "ambulance"; "bp" finds "BP", not "bpm"; "12" finds "12", not "120").
+// Terms of a word: a whole-matched word itself, else its prefixes of the
+// LENGTHS it has (3, 5, 8, 12 characters). A search word is looked up by its
+// longest prefix among LENGTHS (the candidates are then checked in full).
+// The same rules in Python: py/carelog/domain/search_words.py.
 //
 // With the lock on (vault.js) no word is stored in clear: each term is stored
 // as a keyed token, HMAC-SHA256 under the term key (HKDF from the data key,
@@ -20,8 +25,9 @@
 // row are sorted, so their order says nothing about the order of the words.
 
 export const MIN_PREFIX = 3;
-export const MAX_PREFIX = 12;
-export const PENDING = ["pending"]; // the one key of a sealed event indexed at the next unlock
+export const LENGTHS = [3, 5, 8, 12]; // the prefixes stored
+export const MAX_PREFIX = LENGTHS[LENGTHS.length - 1];
+export const PENDING = ["pending"]; // the one key of a sealed event indexed at the next unlock (never a [term, at])
 const MAX_DEPTH = 3;
 const TOKEN_BYTES = 9;
 const CACHE_MAX = 200000;
@@ -53,28 +59,28 @@ export function payloadWords(payload) {
   return out;
 }
 
-function length(word) {
-  let n = 0;
-  for (const _ of word) n += 1; // code points, as Python counts them
-  return n;
+const DIGIT = /\p{N}/u;
+
+// Is a (stored or searched) word matched whole?
+function whole(word) {
+  return DIGIT.test(word) || Array.from(word).length < MIN_PREFIX;
 }
 
 // The term a search word is looked up by.
 export function queryTerm(word) {
-  return length(word) < MIN_PREFIX ? word : Array.from(word).slice(0, MAX_PREFIX).join("");
+  if (whole(word)) return word;
+  const chars = Array.from(word);
+  const n = LENGTHS.filter((len) => len <= chars.length).pop();
+  return chars.slice(0, n).join("");
 }
 
 // The index terms of a set of words (a Set).
 export function termsOfWords(words) {
   const out = new Set();
   for (const word of words) {
+    if (whole(word)) { out.add(word); continue; }
     const chars = Array.from(word);
-    if (chars.length < MIN_PREFIX) { out.add(word); continue; }
-    let prefix = chars.slice(0, MIN_PREFIX - 1).join("");
-    for (let n = MIN_PREFIX; n <= Math.min(chars.length, MAX_PREFIX); n += 1) {
-      prefix += chars[n - 1];
-      out.add(prefix);
-    }
+    for (const n of LENGTHS) if (n <= chars.length) out.add(chars.slice(0, n).join(""));
   }
   return out;
 }
@@ -87,7 +93,7 @@ export function queryWords(words) {
 // Does a payload's word set hold every search word (see the top of this file)?
 export function matches(words, query) {
   const list = [...words];
-  return query.every((q) => (length(q) < MIN_PREFIX ? words.has(q) : list.some((w) => w.startsWith(q))));
+  return query.every((q) => (whole(q) ? words.has(q) : list.some((w) => !whole(w) && w.startsWith(q))));
 }
 
 function locked() {
@@ -120,7 +126,7 @@ export function storedTerm(db, term) {
 // The "terms" row of one clear event record (no lock).
 export function clearTermRow(record) {
   const terms = termsOfWords(payloadWords(record.payload));
-  return { id: record.id, t: [...terms].map((term) => [record.recipient, term, record.at]) };
+  return { id: record.id, t: [...terms].map((term) => [term, record.at]) };
 }
 
 // The "terms" rows of event records (in clear, before sealing), same order:
@@ -131,9 +137,9 @@ export async function termRows(db, records) {
   return Promise.all(records.map(async (record) => {
     const terms = termsOfWords(payloadWords(record.payload));
     const tokens = [...new Set(await Promise.all([...terms].map((term) => storedTerm(db, term))))].sort();
-    return { id: record.id, t: tokens.map((token) => [record.recipient, token, record.at]) };
+    return { id: record.id, t: tokens.map((token) => [token, record.at]) };
   }));
 }
 
-globalThis.carelogTerms = { wordsOf, payloadWords, termsOfWords, queryWords, matches, clearTermRow,
-                            MIN_PREFIX, MAX_PREFIX };
+globalThis.carelogTerms = { wordsOf, payloadWords, termsOfWords, queryTerm, queryWords, matches, clearTermRow,
+                            MIN_PREFIX, LENGTHS };

@@ -33,6 +33,8 @@ def test_a_long_word_matches_by_its_start_a_short_one_only_whole():
     assert sw.matches(words, ["bp"]) and sw.matches(words, ["11"]) is False
     assert not sw.matches({"bpm"}, ["bp"])
     assert sw.matches(words, [])
+    # a word with a digit is matched whole, both ways
+    assert sw.matches(words, ["110"]) and not sw.matches({"1100"}, ["110"]) and not sw.matches({"covid19"}, ["cov"])
 
 
 def test_query_words_are_folded_split_and_once():
@@ -41,16 +43,16 @@ def test_query_words_are_folded_split_and_once():
     assert flt.words == ("cafe", "au", "lait")
 
 
-def test_index_terms_are_prefixes_from_three_to_the_maximum():
-    assert sw.index_terms(["ambulance"]) == {"amb", "ambu", "ambul", "ambula", "ambulan", "ambulanc", "ambulance"}
-    assert sw.index_terms(["bp", "7"]) == {"bp", "7"}
-    long = "supercalifragilistic"
-    assert max(len(t) for t in sw.index_terms([long])) == sw.MAX_PREFIX
+def test_index_terms_are_prefixes_of_the_stored_lengths():
+    assert sw.index_terms(["ambulance"]) == {"amb", "ambul", "ambulanc"}
+    assert sw.index_terms(["tea", "garden"]) == {"tea", "gar", "garde"}
+    assert sw.index_terms(["bp", "7", "85354", "3am"]) == {"bp", "7", "85354", "3am"}
+    assert sw.index_terms(["supercalifragilistic"]) == {"sup", "super", "supercal", "supercalifra"}
+    assert [sw.lookup_term(w) for w in ("amb", "ambu", "ambulance", "bp", "120")] == ["amb", "amb", "ambulanc",
+                                                                                    "bp", "120"]
 
 
-def _lookup(word: str) -> str:
-    return word if len(word) < sw.MIN_PREFIX else word[:sw.MAX_PREFIX]
-
+_lookup = sw.lookup_term
 
 texts = st.text(st.sampled_from("abcdeéÉ fghAB1-2_ ü"), max_size=40)
 
@@ -64,7 +66,7 @@ def test_the_index_finds_every_payload_the_check_accepts(stored, typed):
     terms = sw.index_terms(words)
     if sw.matches(words, query):
         assert all(_lookup(q) in terms for q in query)
-    # and a lookup term found means a candidate only: a short word must be whole, a long one a start
+    # and a lookup term found is exact when the search word is a stored length or whole-matched
     for q in query:
-        if _lookup(q) in terms and len(q) <= sw.MAX_PREFIX:
+        if _lookup(q) in terms and (sw.whole(q) or len(q) in sw.LENGTHS):
             assert sw.matches(words, [q])

@@ -2,8 +2,9 @@ r"""The words the timeline's search matches, the same rules as public/js/terms.j
 
 Words are every text and number of a payload (3 levels deep), lower-cased,
 accents dropped (NFKD, combining marks removed) and split at anything that is
-not a letter or digit. A search word of ``MIN_PREFIX`` (3) or more characters
-matches the start of a word; a shorter one matches a whole word:
+not a letter or digit. A word shorter than ``MIN_PREFIX`` (3) characters or
+with a digit in it ("bp", "120", "3am") is matched whole; any other word by
+its start, with a search word of 3 or more characters:
 
     >>> sorted(payload_words({"text": "Called the AMBULANCE, café closed", "bp": 120.0}))
     ['120', 'ambulance', 'cafe', 'called', 'closed', 'the']
@@ -11,10 +12,12 @@ matches the start of a word; a shorter one matches a whole word:
     True
     >>> matches(payload_words({"text": "BP taken; bpm 72"}), ["bp"]), matches({"bpm"}, ["bp"])
     (True, False)
+    >>> matches({"120"}, ["12"]), matches({"covid19"}, ["covid"])
+    (False, False)
 
-The browser's word index (terms.js) stores each word's prefixes of 3 to
-``MAX_PREFIX`` characters (and short words whole), so it finds candidates by
-the first word of a query; this check decides.
+The browser's word index (terms.js) stores each word's prefixes of the
+``LENGTHS`` it has (whole-matched words as they are), looks a search word up
+by its longest prefix among them, and checks the candidates with these rules.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import unicodedata
 from typing import Any, Iterable
 
 MIN_PREFIX = 3
-MAX_PREFIX = 12
+LENGTHS = (3, 5, 8, 12)  # the prefixes the index stores
+MAX_PREFIX = LENGTHS[-1]
 MAX_DEPTH = 3
 _SPLIT = re.compile(r"[\W_]+")
 
@@ -73,13 +77,18 @@ def query_words(text: str) -> list[str]:
     return list(dict.fromkeys(words_of(text)))
 
 
+def whole(word: str) -> bool:
+    """Is this word matched whole (shorter than ``MIN_PREFIX``, or with a digit)?"""
+    return len(word) < MIN_PREFIX or any(unicodedata.category(c).startswith("N") for c in word)
+
+
 def matches(words: set[str], query: Iterable[str]) -> bool:
     """True when ``words`` (a payload's) hold every search word of ``query``."""
     for q in query:
-        if len(q) < MIN_PREFIX:
+        if whole(q):
             if q not in words:
                 return False
-        elif not any(w.startswith(q) for w in words):
+        elif not any(not whole(w) and w.startswith(q) for w in words):
             return False
     return True
 
@@ -88,8 +97,15 @@ def index_terms(words: Iterable[str]) -> set[str]:
     """The terms the browser's index stores for these words (what terms.js computes)."""
     out: set[str] = set()
     for word in words:
-        if len(word) < MIN_PREFIX:
+        if whole(word):
             out.add(word)
         else:
-            out.update(word[:n] for n in range(MIN_PREFIX, min(len(word), MAX_PREFIX) + 1))
+            out.update(word[:n] for n in LENGTHS if n <= len(word))
     return out
+
+
+def lookup_term(word: str) -> str:
+    """The term a search word is looked up by (what terms.js's queryTerm computes)."""
+    if whole(word):
+        return word
+    return word[:max(n for n in LENGTHS if n <= len(word))]
