@@ -117,33 +117,48 @@ class Database {
   close() { this.db.close(); }
 
   async putEvents(json) {
-    const plain = JSON.parse(json);
+    return this.writeEvents(JSON.parse(json), {}, "strict");
+  }
+
+  // Store new events (`plain`, in the app's record format) and `settings`
+  // ({key: JSON-able value}) in ONE transaction; returns how many events were
+  // new. Each new event, in the same transaction: the next feed position (sync's
+  // change feed; value [id, device] so a reader of one device's events skips the
+  // others' without a lookup; positions written by the version 3 upgrade hold the
+  // id alone), its row in the search's word index, and the charts' cached days it
+  // touches dropped. An event already stored is kept as it is (events are immutable).
+  async writeEvents(plain, settings, durability) {
     const records = await sealEvents(this, plain); // before the transaction opens; same order
     const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
-    const tx = this.db.transaction(["events", "feed", "terms", ...vitalDays.storesOf(this.db)], "readwrite",
-                                   { durability: "strict" });
+    const rows = [];
+    for (const [key, value] of Object.entries(settings)) rows.push(await sealSetting(this, key, value));
+    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db)];
+    if (rows.length) stores.push("settings");
+    const tx = this.db.transaction(stores, "readwrite", { durability });
     const store = tx.objectStore("events");
     const feed = tx.objectStore("feed");
+    const termStore = tx.objectStore("terms");
     let added = 0;
     records.forEach((record, i) => {
       const device = plain[i].device; // sealed records keep it inside the ciphertext
       const req = store.add(record);
-      // a new event gets the next feed position in the same transaction (sync's change feed)
-      // (value [id, device]: a reader of one device's events skips the others' without a lookup;
-      // positions written by the version 3 upgrade hold the id alone)
       req.onsuccess = () => {
         added += 1;
         feed.add([record.id, device]);
-        tx.objectStore("terms").put(terms[i]);
+        termStore.put(terms[i]);
         vitalDays.dropForRecord(tx, record);
       };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
-          ev.preventDefault(); // already stored: events are immutable, keep the first
+          ev.preventDefault(); // already stored: keep the first
           ev.stopPropagation();
         }
       };
     });
+    if (rows.length) {
+      const settingStore = tx.objectStore("settings");
+      for (const row of rows) settingStore.put(row);
+    }
     await done(tx);
     return added;
   }
@@ -403,30 +418,7 @@ class Database {
   // past them together, so the next run fetches those files again (docs/SYNC.md
   // section 6). New events get feed positions as in putEvents. -> new events
   async putPulled(eventsJson, settingsJson) {
-    const plain = JSON.parse(eventsJson);
-    const records = await sealEvents(this, plain);
-    const values = JSON.parse(settingsJson);
-    const rows = [];
-    for (const [key, value] of Object.entries(values)) rows.push(await sealSetting(this, key, value));
-    const tx = this.db.transaction(["events", "feed", "settings"], "readwrite", { durability: "relaxed" });
-    const store = tx.objectStore("events");
-    const feed = tx.objectStore("feed");
-    let added = 0;
-    records.forEach((record, i) => {
-      const device = plain[i].device;
-      const req = store.add(record);
-      req.onsuccess = () => { added += 1; feed.add([record.id, device]); };
-      req.onerror = (ev) => {
-        if (req.error && req.error.name === "ConstraintError") {
-          ev.preventDefault(); // already stored: keep the first
-          ev.stopPropagation();
-        }
-      };
-    });
-    const settings = tx.objectStore("settings");
-    for (const row of rows) settings.put(row);
-    await done(tx);
-    return added;
+    return this.writeEvents(JSON.parse(eventsJson), JSON.parse(settingsJson), "relaxed");
   }
 
   // Several settings in one transaction (sync saves a segment's bytes and the
