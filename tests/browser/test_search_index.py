@@ -118,6 +118,17 @@ await log.delete(gone.id)
     assert page.evaluate("(qs) => qs.map((q) => carelogTerms.queryTerm(q))", queries) == \
         [sw.lookup_term(q) for q in queries]
 
+    # another device's note stored the way a sync pull stores it (with its checkpoint): found too
+    run_python(page, APP_LOG + """
+from carelog.domain.events import Event
+stamp = log.next_stamp()[:-len(log.device_id)] + "otherdevice1"
+note = Event.create(id="pulled-note-1", recipient=rid, kind="note", at=log.clock.now_ms() - 60_000,
+                    payload={"text": "Pulled: Physiotherapist Quentin came"}, author="Bea",
+                    device="otherdevice1", hlc=stamp)
+await log.store.put_pulled([note], log.settings, {"pull_checkpoint_test": 1})
+""")
+    assert search(page, "physio quent") == ["Pulled: Physiotherapist Quentin came"]
+
 
 def test_search_with_the_lock_on_stores_no_word_in_clear(make_page, app_server):
     page = make_page()

@@ -106,6 +106,11 @@ await log.store.put_events([edit, new])
 json.dumps({"days": sorted({day_of(entry.at), day_of(moved_to), day_of(fresh_at)}), **(await check())})
 """
 
+# what a real pull stores: the events and the checkpoint past them, one put_pulled transaction
+PULLED = SYNC_BATCH.replace("await log.store.put_events([edit, new])",
+                            'await log.store.put_pulled([edit, new], log.settings, {"pull_checkpoint_test": 1})')
+PULLED = PULLED.replace('"sync-edit-1"', '"pull-edit-1"').replace('"sync-new-1"', '"pull-new-1"')
+
 LATE_CREATE = PRELUDE + """
 # sync can bring another device's edit before the reading it edits
 def stamp():
@@ -208,6 +213,11 @@ def test_the_chart_from_the_cache_is_the_chart_from_the_events(make_page, app_se
     result = _py(page, SYNC_BATCH.replace("ENTRY_ID", repr(seeded["ids"][1])))
     assert result["missing_before"] == result["days"] and result["same"] and result["missing_after"] == []
     assert 55.0 in result["values"] and 111.0 in result["values"] and 61.0 not in result["values"]
+
+    # the same through a real pull's writer (events and checkpoint in one transaction)
+    result = _py(page, PULLED.replace("ENTRY_ID", repr(seeded["ids"][2])))
+    assert result["missing_before"] == result["days"] and result["same"] and result["missing_after"] == []
+    assert 62.0 not in result["values"]
 
     # an edit that arrives before the reading it edits, then the reading: both days dropped
     result = _py(page, LATE_CREATE)
