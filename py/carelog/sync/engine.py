@@ -608,8 +608,10 @@ class SyncEngine:
         pending = self.push.pending
         url = fmt.device_folder(self.endpoint, self.device_id) + fmt.segment_name(pending.ref.n)
         try:
-            await _put(self.transport, url, base64.b64decode(pending.body_b64), None,
-                       f"segment {pending.ref.n} of this device")
+            resp = await _put(self.transport, url, base64.b64decode(pending.body_b64), None,
+                              f"segment {pending.ref.n} of this device")
+            if resp.status == 412 and not await self._same_segment(url, pending.ref):
+                return False
         except _Failed as failed:
             self.write_refused = failed.refused
             self._error(str(failed))
@@ -621,6 +623,21 @@ class SyncEngine:
         self.report.pushed += pending.ref.count
         self.report.files_written += 1
         return True
+
+    async def _same_segment(self, url: str, ref: SegmentRef) -> bool:
+        """A bucket refused a new segment (``If-None-Match: *``: 412, the name is
+        taken). The same bytes there: an earlier PUT of it succeeded and its
+        answer was lost, so it counts as sent. Other bytes: another device
+        writes under this device's id; nothing more is sent (invariant 1)."""
+        current = await _get(self.transport, url, None, f"segment {ref.n} of this device")
+        if current.status == 200 and fmt.sha256_hex(bytes(current.body)) == ref.sha256:
+            return True
+        if current.status == 200:
+            self._error("Another device is writing into this device's folder on the sync server "
+                        "(the same device id on two devices?). Sending stopped to protect its files.")
+        else:
+            self._error(f"The sync server refused segment {ref.n} of this device (HTTP 412); will retry.")
+        return False
 
     async def _verify_sent(self) -> None:
         """Check that segments an earlier run sent (2xx) are really on the endpoint;
