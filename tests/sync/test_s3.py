@@ -156,6 +156,9 @@ def test_two_devices_share_an_encrypted_circle_through_a_bucket(s3, make_s3_devi
 
 def test_wrong_secret_gives_a_plain_message_and_changes_nothing(s3, make_s3_device):
     a = make_s3_device()
+    install_axe(a)
+    a.reload()
+    wait_ready(a)
     setup_person(a, "Ann", RECIPIENT)
     add_note(a, "Before the wrong key")
     set_up_s3(a, s3, PASSPHRASE, create=True)

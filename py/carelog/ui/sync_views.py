@@ -48,7 +48,7 @@ def settings_panel(*, endpoint: str = "", circle: str = "", encrypted: bool = Fa
              h("p", None, intro),
              current,
              h("p", {"id": "sync-message", "class": "sync-message", "role": "status"}, message) if message else None,
-             h("p", {"id": "sync-problem", "class": "problem", "role": "alert"}, problem) if problem else None,
+             h("p", {"id": "sync-problem", "class": "problem", "role": "alert", "tabindex": "-1"}, problem) if problem else None,
              join_offer(offer) if offer else None,
              h("form", {"data-sync-form": "setup", "novalidate": True},
                endpoint_kind(kind),
