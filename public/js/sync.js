@@ -10,7 +10,9 @@
 //   const plain = await carelogSync.decrypt(key, sealed);        // throws "CipherError"
 
 const IV_BYTES = 12;
-const ALLOWED_HEADERS = new Set(["authorization", "if-match", "if-none-match", "content-type"]);
+// x-amz-*: an S3 bucket's signed request (py/carelog/adapters/s3_fetch.py).
+const ALLOWED_HEADERS = new Set(["authorization", "if-match", "if-none-match", "content-type",
+                                 "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"]);
 
 function named(name, message) {
   const error = new Error(message);

@@ -55,3 +55,13 @@ def _vital_days(database):
     from .adapters.browser_vitaldays import IndexedDBVitalDays
 
     return IndexedDBVitalDays(database.handle)
+
+
+def browser_sync_transports():
+    """The browser's sync transports: ``(make_transport(authorization),
+    make_s3_transport(credentials))``: ``fetch`` for a folder on a web server,
+    signed ``fetch`` for an S3-compatible bucket."""
+    from .adapters.browser_sync import FetchTransport
+    from .adapters.s3_fetch import s3_fetch_transport
+
+    return (lambda auth: FetchTransport(authorization=auth)), s3_fetch_transport

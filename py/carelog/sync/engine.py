@@ -634,14 +634,20 @@ class SyncEngine:
     async def _send_pending(self) -> bool:
         """PUT the queued segments in order. The state is saved once at the end
         (or at the first failure): a crash before that re-sends the same bytes
-        under the same names next run, which changes nothing on the endpoint."""
+        under the same names next run, which changes nothing on the endpoint.
+        A bucket that refuses a segment's name (412) holds it already: sent if
+        it holds the same bytes, else sending stops (``_same_segment``)."""
         folder = fmt.device_folder(self.endpoint, self.device_id)
         ok = True
         sent = 0
         for pending in self.push.pending:
+            url = folder + fmt.segment_name(pending.ref.n)
             try:
-                await _put(self.transport, folder + fmt.segment_name(pending.ref.n),
-                           base64.b64decode(pending.body_b64), None, f"segment {pending.ref.n} of this device")
+                resp = await _put(self.transport, url, base64.b64decode(pending.body_b64), None,
+                                  f"segment {pending.ref.n} of this device")
+                if resp.status == 412 and not await self._same_segment(url, pending.ref):
+                    ok = False
+                    break
             except _Failed as failed:
                 self.write_refused = failed.refused
                 self._error(str(failed))
@@ -658,6 +664,21 @@ class SyncEngine:
         if sent:
             await self._save_push(self.push)
         return ok
+
+    async def _same_segment(self, url: str, ref: SegmentRef) -> bool:
+        """A bucket refused a new segment (``If-None-Match: *``: 412, the name is
+        taken). The same bytes there: an earlier PUT of it succeeded and its
+        answer was lost, so it counts as sent. Other bytes: another device
+        writes under this device's id; nothing more is sent (invariant 1)."""
+        current = await _get(self.transport, url, None, f"segment {ref.n} of this device")
+        if current.status == 200 and fmt.sha256_hex(bytes(current.body)) == ref.sha256:
+            return True
+        if current.status == 200:
+            self._error("Another device is writing into this device's folder on the sync server "
+                        "(the same device id on two devices?). Sending stopped to protect its files.")
+        else:
+            self._error(f"The sync server refused segment {ref.n} of this device (HTTP 412); will retry.")
+        return False
 
     async def _verify_sent(self) -> None:
         """Check that segments an earlier run sent (2xx) are really on the endpoint;

@@ -11,7 +11,8 @@ in-memory twins).
 
 Settings (device only, never synced): ``sync_config`` (endpoint, circle,
 encrypted, salt, iterations), ``sync_authorization`` (an Authorization header
-value, never in an invite), ``sync_status``. The circle key itself is kept by
+value, never in an invite), ``sync_s3`` (an S3 bucket's access key, secret
+and region, never in an invite: ``s3_settings.py``), ``sync_status``. The circle key itself is kept by
 ``keys`` (browser: a non-extractable CryptoKey in IndexedDB); the passphrase
 is never stored.
 """
@@ -25,8 +26,10 @@ from typing import Any, Awaitable, Callable
 
 from ..ports import Cipher, SyncTransport
 from . import format as fmt
+from . import s3_settings
 from .engine import SyncError, SyncOptions, SyncReport, create_circle, open_circle, pending_entries, sync_once
 from .format import SyncFormatError
+from .s3 import S3Credentials
 
 CONFIG_KEY = "sync_config"
 AUTH_KEY = "sync_authorization"
@@ -163,7 +166,8 @@ class SyncService:
     def __init__(self, log: Any, *, feed: Any, make_transport: Callable[[str | None], SyncTransport],
                  keys: Any, derive: Callable[[str, bytes, int], Awaitable[Cipher]],
                  random_bytes: Callable[[int], bytes], options: SyncOptions | None = None,
-                 from_key: Callable[[bytes], Awaitable[Cipher]] | None = None):
+                 from_key: Callable[[bytes], Awaitable[Cipher]] | None = None,
+                 make_s3_transport: Callable[[S3Credentials], SyncTransport] | None = None):
         self.log = log
         self.feed = feed
         self.make_transport = make_transport
@@ -172,14 +176,17 @@ class SyncService:
         self.random_bytes = random_bytes
         self.options = options
         self.from_key = from_key
+        self.make_s3_transport = make_s3_transport
         self.config: SyncConfig | None = None
         self.authorization: str | None = None
+        self.s3: S3Credentials | None = None   # set: the endpoint is an S3 bucket (requests signed)
         self.status = SyncStatus()
 
     async def load(self) -> SyncStatus:
         settings = self.log.settings
         self.config = SyncConfig.from_dict(await settings.get(CONFIG_KEY))
         self.authorization = await settings.get(AUTH_KEY) or None
+        self.s3 = s3_settings.from_setting(await settings.get(s3_settings.S3_KEY))
         self.status = SyncStatus.from_dict(await settings.get(STATUS_KEY))
         self.status.configured = self.config is not None
         self.status.endpoint = self.config.endpoint if self.config else ""
@@ -190,18 +197,28 @@ class SyncService:
 
     # --- settings ------------------------------------------------------
 
+    def _transport(self, authorization: str | None, s3: S3Credentials | None) -> SyncTransport:
+        """A signing S3 transport for a bucket, else the plain one."""
+        if s3 is not None:
+            if self.make_s3_transport is None:
+                raise SyncError("S3 buckets are not available in this version of the app.")
+            return self.make_s3_transport(s3)
+        return self.make_transport(authorization)
+
     async def configure(self, endpoint: str, *, passphrase: str = "", authorization: str = "",
-                        create: bool = False, key: bytes | None = None, circle_id: str | None = None) -> str:
+                        create: bool = False, key: bytes | None = None, circle_id: str | None = None,
+                        s3: S3Credentials | None = None) -> str:
         """Create or join the circle at ``endpoint``; return a plain sentence.
+        ``s3``: the endpoint is an S3 bucket (``s3_settings.check_s3_settings``).
         Raises ``SyncError`` (plain words) when it cannot; nothing is saved then."""
         try:
             endpoint = fmt.normalize_endpoint((endpoint or "").strip())
         except SyncFormatError as error:
             raise SyncError(str(error)) from None
-        authorization = (authorization or "").strip()
-        transport = self.make_transport(authorization or None)
+        authorization = "" if s3 is not None else (authorization or "").strip()
+        transport = self._transport(authorization or None, s3)
         passphrase = passphrase or ""
-        circle = await self._read_circle(endpoint, transport)
+        circle = await self._read_circle(endpoint, transport, s3 is not None)
         created = False
         if circle is None:
             if not create:
@@ -228,9 +245,11 @@ class SyncService:
                                  salt=base64.b64encode(enc.salt).decode("ascii") if enc else "",
                                  iterations=enc.iterations if enc else 0)
         self.authorization = authorization or None
+        self.s3 = s3
         await self.keys.put(cipher)
         await self.log.settings.put(CONFIG_KEY, asdict(self.config))
         await self.log.settings.put(AUTH_KEY, self.authorization)
+        await self.log.settings.put(s3_settings.S3_KEY, s3_settings.to_setting(s3) if s3 else None)
         self.status = SyncStatus(configured=True, endpoint=endpoint)
         await self._save_status()
         return "Circle created." if created else "Joined the circle."
@@ -245,11 +264,12 @@ class SyncService:
         await self.keys.put(None)
         await self.log.settings.put(CONFIG_KEY, None)
         await self.log.settings.put(AUTH_KEY, None)
-        self.config, self.authorization = None, None
+        await self.log.settings.put(s3_settings.S3_KEY, None)
+        self.config, self.authorization, self.s3 = None, None, None
         self.status = SyncStatus()
         await self._save_status()
 
-    async def _read_circle(self, endpoint: str, transport: SyncTransport) -> fmt.Circle | None:
+    async def _read_circle(self, endpoint: str, transport: SyncTransport, s3: bool = False) -> fmt.Circle | None:
         from ..ports import TransportError  # noqa: PLC0415
 
         try:
@@ -257,10 +277,14 @@ class SyncService:
         except TransportError:
             raise SyncError("No answer from the sync address (offline, wrong address, or it does not allow "
                             "this app). Nothing was changed.") from None
+        if s3 and (resp.status in (301, 400, 401, 403) or (resp.status == 404 and s3_settings.error_code(
+                resp.body) not in ("", "NoSuchKey"))):
+            raise SyncError(s3_settings.refusal_message(resp.status, resp.body))
         if resp.status == 404:
             return None
         if resp.status in (401, 403):
-            raise SyncError(f"The sync server refused access (HTTP {resp.status}); check the sync password.")
+            raise SyncError(f"The sync server refused access (HTTP {resp.status}); check the sync password. "
+                            "(For an S3 bucket, choose \"S3-compatible bucket\" and type its keys.)")
         if resp.status != 200:
             raise SyncError(f"The sync server answered HTTP {resp.status}; try again later.")
         try:
@@ -285,7 +309,7 @@ class SyncService:
             else:
                 report = await sync_once(endpoint=self.config.endpoint, device_id=self.log.device_id,
                                          store=self.log.store, feed=self.feed,
-                                         transport=self.make_transport(self.authorization),
+                                         transport=self._transport(self.authorization, self.s3),
                                          settings=self.log.settings, cipher=cipher, options=self.options,
                                          circle_id=self.config.circle)
         finally:

@@ -21,6 +21,7 @@ import asyncio
 from typing import Any
 
 from ..sync import format as fmt
+from ..sync import s3_settings
 from ..sync.engine import SyncError
 from ..sync.service import AFTER_SAVE_MS, SyncService, describe
 from . import sync_views
@@ -48,12 +49,15 @@ class BrowserKeyStore:
 
 
 def make_service(log: Any) -> SyncService:
-    from ..adapters.browser_sync import FetchTransport, WebCryptoCipher, random_bytes  # noqa: PLC0415
+    from ..adapters.browser_sync import WebCryptoCipher, random_bytes  # noqa: PLC0415
+    from ..bootstrap import browser_sync_transports  # noqa: PLC0415
 
     store = log.store
-    return SyncService(log, feed=store, make_transport=lambda auth: FetchTransport(authorization=auth),
+    make_transport, make_s3_transport = browser_sync_transports()
+    return SyncService(log, feed=store, make_transport=make_transport,
                        keys=BrowserKeyStore(store.handle), derive=WebCryptoCipher.from_passphrase,
-                       random_bytes=random_bytes, from_key=WebCryptoCipher.from_raw_key)
+                       random_bytes=random_bytes, from_key=WebCryptoCipher.from_raw_key,
+                       make_s3_transport=make_s3_transport)
 
 
 class SyncPanel:
@@ -75,6 +79,7 @@ class SyncPanel:
         self.offer: Any = None            # an opened invite (fmt.Invite) waiting for a tap
         self.qr: list | None = None       # the invite's QR modules, while shown
         self.conflicts = 0                # entries with two versions (a link to #/conflicts)
+        self.kind = "folder"              # the endpoint type chosen in the form ("folder" or "s3")
 
     # --- wiring --------------------------------------------------------
 
@@ -110,6 +115,7 @@ class SyncPanel:
         self.render()
         self._listen(self.root, "click", self._on_click)
         self._listen(self.root, "submit", self._on_submit)
+        self._listen(self.root, "change", self._on_change)
         self._listen(self.window, "online", lambda event: self.schedule(500))
         if getattr(js, "BroadcastChannel", None) is not None:
             self._channel = js.BroadcastChannel.new("carelog")
@@ -220,6 +226,7 @@ class SyncPanel:
         elif action == "settings":
             self.open = not self.open
             self.message = self.problem = ""
+            self.kind = s3_settings.KIND_S3 if self.service.s3 is not None else s3_settings.KIND_FOLDER
             self.render(focus=self.open)
         elif action == "close":
             self.open, self.qr = False, None
@@ -257,6 +264,14 @@ class SyncPanel:
         self.render()
         self.schedule()
 
+    def _on_change(self, event: Any) -> None:
+        """The endpoint type: show the S3 fields, or the folder's."""
+        kind = str(getattr(event.target, "value", "") or "")
+        if str(getattr(event.target, "name", "")) == "kind" and kind in (s3_settings.KIND_FOLDER, s3_settings.KIND_S3):
+            self.kind = kind
+            self.problem = ""
+            self.render()
+
     def _on_submit(self, event: Any) -> None:
         import js  # noqa: PLC0415
 
@@ -265,16 +280,31 @@ class SyncPanel:
         submitter = _found(getattr(event, "submitter", None))
         mode = str(getattr(submitter.dataset, "mode", "join")) if submitter is not None else "join"
         values = js.Object.fromEntries(js.FormData.new(form)).to_py()
-        self._spawn(self.setup(str(values.get("endpoint", "")), str(values.get("passphrase", "")),
-                               str(values.get("authorization", "")), create=mode == "create"))
+        endpoint, passphrase = str(values.get("endpoint", "")), str(values.get("passphrase", ""))
+        s3 = key = None
+        if str(values.get("kind", "")) == s3_settings.KIND_S3:
+            try:
+                endpoint, s3 = s3_settings.check_s3_settings(endpoint, str(values.get("region", "")),
+                                                             str(values.get("access_key", "")),
+                                                             str(values.get("secret_key", "")))
+            except SyncError as error:
+                self.message, self.problem = "", str(error)
+                self.render(focus=True)
+                return
+            if self.offer is not None and not passphrase and self.offer.endpoint == endpoint:
+                key = self.offer.key  # an invite to a bucket: its key, with the keys typed here
+        self._spawn(self.setup(endpoint, passphrase, str(values.get("authorization", "")),
+                               create=mode == "create", s3=s3, key=key))
 
     async def setup(self, endpoint: str, passphrase: str = "", authorization: str = "",
-                    create: bool = False, key: bytes | None = None, circle: str | None = None) -> str:
+                    create: bool = False, key: bytes | None = None, circle: str | None = None,
+                    s3: Any = None) -> str:
         self.message, self.problem, self.invite, self.qr = "Checking the sync address…", "", "", None
         self.render()
         try:
             self.message = await self.service.configure(endpoint, passphrase=passphrase,
-                                                        authorization=authorization, create=create, key=key)
+                                                        authorization=authorization, create=create, key=key,
+                                                        s3=s3)
             config = self.service.config
             if circle and config.circle != circle:
                 self.message += " (Note: the sync address now holds another circle than the invite named.)"
@@ -334,10 +364,14 @@ class SyncPanel:
                                         conflicts=self.conflicts)]
         if self.open:
             parts.append(sync_views.settings_panel(
-                endpoint=config.endpoint if config else "", circle=config.circle if config else "",
+                endpoint=config.endpoint if config else (self.offer.endpoint if self.offer is not None else ""),
+                circle=config.circle if config else "",
                 encrypted=bool(config and config.encrypted), configured=config is not None,
                 message=self.message, problem=self.problem, invite=self.invite,
-                offer=self.offer.endpoint if self.offer is not None else "", qr=self.qr))
+                offer=self.offer.endpoint if self.offer is not None else "", qr=self.qr, kind=self.kind,
+                region=self.service.s3.region if self.service.s3 else "",
+                access_key=self.service.s3.access_key if self.service.s3 else "",
+                current_kind=s3_settings.KIND_S3 if self.service.s3 else s3_settings.KIND_FOLDER))
         active = _found(self.document.activeElement)
         keep = None
         if active is not None and self.root.contains(active) and getattr(active, "id", ""):
@@ -357,7 +391,8 @@ class SyncPanel:
 
     def _form_values(self) -> dict:
         out = {}
-        for name in ("f-sync-endpoint", "f-sync-passphrase", "f-sync-auth"):
+        for name in ("f-sync-endpoint", "f-sync-passphrase", "f-sync-auth", "f-s3-region", "f-s3-access-key",
+                     "f-s3-secret"):
             node = _found(self.document.getElementById(name))
             if node is not None:
                 out[name] = str(node.value)

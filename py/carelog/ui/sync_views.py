@@ -31,31 +31,41 @@ def status_line(text: str, *, configured: bool, running: bool, problem: bool, op
 
 def settings_panel(*, endpoint: str = "", circle: str = "", encrypted: bool = False, configured: bool = False,
                    message: str = "", problem: str = "", invite: str = "", offer: str = "",
-                   qr: list | None = None) -> Markup:
-    """The sync settings: where the circle's folder is, its passphrase, create or join."""
+                   qr: list | None = None, kind: str = "folder", region: str = "", access_key: str = "",
+                   current_kind: str = "folder") -> Markup:
+    """The sync settings: where the circle's folder is (a folder on a web server,
+    or an S3-compatible bucket with its keys), its passphrase, create or join."""
     intro = ("Sync shares this log with the other tablets of your care circle through a folder on a "
              "file server you choose. Entries are saved here first and sent when there is a connection.")
     current = None
     if configured:
         current = h("p", {"class": "sync-current"},
                     "This device syncs with ", h("strong", None, endpoint),
-                    " (circle ", circle, "; ", "end-to-end encrypted" if encrypted else "not encrypted", ").")
+                    " (", "S3 bucket; " if current_kind == "s3" else "", "circle ", circle, "; ",
+                    "end-to-end encrypted" if encrypted else "not encrypted", ").")
     return h("section", {"id": "sync-settings", "class": "sync-settings", "aria-labelledby": "sync-settings-title"},
              h("h2", {"id": "sync-settings-title", "tabindex": "-1"}, "Sync settings"),
              h("p", None, intro),
              current,
              h("p", {"id": "sync-message", "class": "sync-message", "role": "status"}, message) if message else None,
-             h("p", {"id": "sync-problem", "class": "problem", "role": "alert"}, problem) if problem else None,
+             h("p", {"id": "sync-problem", "class": "problem", "role": "alert", "tabindex": "-1"}, problem) if problem else None,
              join_offer(offer) if offer else None,
              h("form", {"data-sync-form": "setup", "novalidate": True},
-               h("label", {"for": "f-sync-endpoint"}, "Sync address (the circle's folder URL)"),
+               endpoint_kind(kind),
+               h("label", {"for": "f-sync-endpoint"},
+                 "Bucket URL (with the circle's folder)" if kind == "s3" else "Sync address (the circle's folder URL)"),
                h("input", {"id": "f-sync-endpoint", "name": "endpoint", "type": "url", "inputmode": "url",
                            "autocomplete": "off", "spellcheck": "false", "value": endpoint,
-                           "placeholder": "https://files.example.org/circle/"}),
+                           "aria-describedby": "sync-s3-url-help" if kind == "s3" else None,
+                           "placeholder": "https://s3.eu-west-1.amazonaws.com/bucket/circle/" if kind == "s3"
+                           else "https://files.example.org/circle/"}),
+               s3_fields(region, access_key) if kind == "s3" else None,
                h("label", {"for": "f-sync-passphrase"}, "Circle passphrase (leave empty for no encryption)"),
                h("input", {"id": "f-sync-passphrase", "name": "passphrase", "type": "password",
                            "autocomplete": "new-password"}),
+               None if kind == "s3" else
                h("label", {"for": "f-sync-auth"}, "Sync password header (optional; kept on this device only)"),
+               None if kind == "s3" else
                h("input", {"id": "f-sync-auth", "name": "authorization", "type": "password",
                            "autocomplete": "off", "placeholder": "Basic …"}),
                h("div", {"class": "actions"},
@@ -66,6 +76,35 @@ def settings_panel(*, endpoint: str = "", circle: str = "", encrypted: bool = Fa
                h("button", {"type": "button", "class": "button", "data-sync": "off"}, "Turn sync off")
                if configured else None,
                h("button", {"type": "button", "class": "button", "data-sync": "close"}, "Close")))
+
+
+KINDS = {"folder": "Folder on a web server (WebDAV or read-only)", "s3": "S3-compatible bucket"}
+
+
+def endpoint_kind(kind: str) -> Markup:
+    """Where the circle's folder is: two big radio buttons."""
+    return h("fieldset", {"class": "choices", "id": "sync-kind"},
+             h("legend", None, "Where is the circle's folder?"),
+             [h("label", {"class": "choice"},
+                h("input", {"type": "radio", "name": "kind", "value": key, "checked": key == kind,
+                            "data-sync-kind": key}),
+                h("span", None, text)) for key, text in KINDS.items()])
+
+
+def s3_fields(region: str = "", access_key: str = "") -> Markup:
+    """The bucket's region and key pair (kept on this device only, never in an invite)."""
+    return fragment(
+        h("p", {"id": "sync-s3-url-help", "class": "hint"},
+          "Path-style: https://<host>/<bucket>/<folder>/ (AWS, MinIO, Cloudflare R2). AWS virtual-hosted "
+          "addresses (https://<bucket>.s3.<region>.amazonaws.com/<folder>/) work too."),
+        h("label", {"for": "f-s3-region"}, "Region (for example eu-west-1; R2: auto)"),
+        h("input", {"id": "f-s3-region", "name": "region", "type": "text", "autocomplete": "off",
+                    "spellcheck": "false", "value": region}),
+        h("label", {"for": "f-s3-access-key"}, "Access key ID"),
+        h("input", {"id": "f-s3-access-key", "name": "access_key", "type": "text", "autocomplete": "off",
+                    "spellcheck": "false", "value": access_key}),
+        h("label", {"for": "f-s3-secret"}, "Secret access key (kept on this device only; never in an invite)"),
+        h("input", {"id": "f-s3-secret", "name": "secret_key", "type": "password", "autocomplete": "off"}))
 
 
 def invite_block(link: str, qr: list | None = None) -> Markup:
