@@ -31,6 +31,11 @@ const PREFIX = "carelog-snapshot-";
 const CACHE = `${PREFIX}${BUILD}`;
 const KEY = new URL(`./carelog-runtime-${BUILD}.snapshot`, import.meta.url).href;
 const INDEX_URL = new URL("../vendor/pyodide/", import.meta.url).href;
+// The trimmed standard library (build.py: only browser-stdlib.txt's modules); an import
+// of any other stdlib module fetches the full zip (py/stdlib_fallback.py), online only.
+const STDLIB_URL = new URL("../vendor/pyodide/python_stdlib-app.zip", import.meta.url).href;
+const FULL_STDLIB_URL = new URL("../vendor/pyodide/python_stdlib.zip", import.meta.url).href;
+const FALLBACK = `import carelog_stdlib_fallback; carelog_stdlib_fallback.install(${JSON.stringify(FULL_STDLIB_URL)})`;
 // The app's modules, imported before the snapshot so that a restore skips that too.
 // They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
 const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
@@ -109,6 +114,7 @@ function whenReady(callback) {
 
 async function restore(options, bytes) {
   const pyodide = await loadRealPyodide({ ...options, _loadSnapshot: bytes });
+  pyodide.runPython(FALLBACK);
   pyodide.runPython(AFTER_RESTORE);
   if (pyodide.runPython(CHECK) !== 42) throw new Error("restored runtime failed its check");
   pyodide.runPython(FRESH_IMPORTS);
@@ -117,8 +123,13 @@ async function restore(options, bytes) {
 
 /** A normal boot that also takes a snapshot once the app modules are imported. */
 async function bootAndSnapshot(options) {
-  if (!("caches" in self)) return [await loadRealPyodide(options), null];
+  if (!("caches" in self)) {
+    const pyodide = await loadRealPyodide(options);
+    pyodide.runPython(FALLBACK);
+    return [pyodide, null];
+  }
   const pyodide = await loadRealPyodide({ ...options, _makeSnapshot: true });
+  pyodide.runPython(FALLBACK);
   try {
     const wheel = await wheelUrl();
     if (!wheel) throw new Error("pyscript.json names no app wheel");
@@ -151,7 +162,7 @@ function unwrapGlobals(pyodide) {
 }
 
 export async function loadPyodide(options = {}) {
-  options = { ...options, indexURL: INDEX_URL };
+  options = { ...options, indexURL: INDEX_URL, stdLibURL: STDLIB_URL };
   let why = "";
   try {
     const [bytes, note] = await readSnapshot();
