@@ -15,13 +15,20 @@ Inputs (paths relative to this file's folder, the repo root):
                                 installed with `npm ci` when missing or stale)
     requirements-browser.txt    hash-pinned wheels (micropip, packaging, tzdata), fetched
                                 with pip into .cache/wheels/
+    browser-stdlib.txt          the stdlib modules of the trimmed zip (tools/stdlib_list.py)
+    py/stdlib_fallback.py, py/deferred_files.py
+                                packed into the trimmed zip (fetch a left-out module;
+                                unpack PyScript's archives late on a snapshot start)
 
 Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
     pyscript.json               PyScript config, relative URLs only; its interpreter is
                                 js/fast-start.mjs (Pyodide with a memory snapshot)
     app/carelog-<ver>-py3-none-any.whl
-    vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock
+    vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock;
+                                python_stdlib-app.zip (trimmed, slimmed, stored: what the
+                                app loads; the full python_stdlib.zip is lazy) and
+                                tzdata-stored.zip (the tzdata wheel's files, stored)
     vendor/pyscript/            @pyscript/core dist/ without source maps
     asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path]}
     <file>.gz                   gzip copies of the compressible files (not in the manifest),
