@@ -15,13 +15,20 @@ Inputs (paths relative to this file's folder, the repo root):
                                 installed with `npm ci` when missing or stale)
     requirements-browser.txt    hash-pinned wheels (micropip, packaging, tzdata), fetched
                                 with pip into .cache/wheels/
+    browser-stdlib.txt          the stdlib modules of the trimmed zip (tools/stdlib_list.py)
+    py/stdlib_fallback.py, py/deferred_files.py
+                                packed into the trimmed zip (fetch a left-out module;
+                                unpack PyScript's archives late on a snapshot start)
 
 Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
     pyscript.json               PyScript config, relative URLs only; its interpreter is
                                 js/fast-start.mjs (Pyodide with a memory snapshot)
     app/carelog-<ver>-py3-none-any.whl
-    vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock
+    vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock;
+                                python_stdlib-app.zip (trimmed, slimmed, stored: what the
+                                app loads; the full python_stdlib.zip is lazy) and
+                                tzdata-stored.zip (the tzdata wheel's files, stored)
     vendor/pyscript/            @pyscript/core dist/ without source maps
     asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path]}
     <file>.gz                   gzip copies of the compressible files (not in the manifest),
@@ -39,6 +46,7 @@ relative, so the site works at "/" and under any sub-path (GitHub Pages).
 from __future__ import annotations
 
 import argparse
+import ast
 import base64
 import fnmatch
 import gzip
@@ -51,6 +59,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -68,10 +77,17 @@ BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
 # only for an editor or terminal element are not.)
 LAZY_PATTERNS = ("vendor/pyscript/codemirror*", "vendor/pyscript/xterm*", "vendor/pyscript/mpy-*",
                  "vendor/pyscript/pyodide_graph-*", "vendor/pyscript/toml-*", "vendor/pyscript/zip-*",
-                 "vendor/pyscript/service-worker.js", "vendor/pyodide/micropip-*", "vendor/pyodide/packaging-*")
-GZIP_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".wasm", ".py", ".svg", ".webmanifest")
+                 "vendor/pyscript/service-worker.js", "vendor/pyodide/micropip-*", "vendor/pyodide/packaging-*",
+                 # fetched only when an import needs a module the trimmed zip left out (py/stdlib_fallback.py)
+                 "vendor/pyodide/python_stdlib.zip",
+                 # PyScript unpacks tzdata-stored.zip instead (the same files)
+                 "vendor/pyodide/tzdata-*.whl")
+GZIP_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".wasm", ".py", ".svg", ".webmanifest", ".zip", ".whl")
 GZIP_MIN_BYTES = 1024
 GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".nojekyll"}
+STDLIB_LIST = "browser-stdlib.txt"  # the stdlib modules the trimmed zip keeps (tools/stdlib_list.py)
+TRIMMED_STDLIB = "python_stdlib-app.zip"
+STORED_TZDATA = "tzdata-stored.zip"  # the tzdata wheel's files, stored (not deflated): its .gz is half the wheel
 NPM_HINT = "install Node.js 20+ and npm: apt-get install nodejs npm"
 
 
@@ -208,7 +224,7 @@ def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple) -> None:
     with zipfile.ZipFile(dest, "w") as zf:
         for name, data in entries:
             zi = zipfile.ZipInfo(name, date_time=date_time)
-            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.compress_type = zipfile.ZIP_STORED  # the .gz copy compresses the whole wheel
             zi.create_system = 3  # unix, whatever OS builds it
             zi.external_attr = 0o644 << 16
             zf.writestr(zi, data)
@@ -231,6 +247,106 @@ def vendor_pyodide(pyodide_dir: Path, wheels: list[Path], dest: Path) -> None:
         if entry is not None:
             entry.update(file_name=wheel.name, sha256=sha256_file(wheel), version=version)
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, separators=(",", ":")), "utf-8")
+
+
+# --------------------------------------------------------------------------- trimmed stdlib
+
+def _docstring_nodes(tree: ast.AST) -> list[ast.Constant]:
+    """The docstring constants of a module, its classes and its functions."""
+    found = []
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            found.append(body[0].value)
+    return found
+
+
+def _docstring_free(tree: ast.AST) -> str:
+    """ast.dump of tree with every docstring's text emptied (to compare two sources)."""
+    for value in _docstring_nodes(tree):
+        value.value = ""
+    return ast.dump(tree)
+
+
+def slim_source(source: str) -> str:
+    """source without comments (but on its first two lines: coding cookies) and with
+    each docstring's text removed (what `python -OO` drops), every line kept where it
+    was so tracebacks still point at the right line. The result must parse to the same
+    code; a source this Python cannot parse, or any doubt, gives source unchanged."""
+    try:
+        before = _docstring_free(ast.parse(source))
+        lines = source.splitlines(keepends=True)
+        for tok in tokenize.generate_tokens(iter(lines).__next__):
+            if tok.type == tokenize.COMMENT and tok.start[0] > 2:
+                row, col = tok.start
+                line = lines[row - 1]
+                lines[row - 1] = line[:col].rstrip() + line[len(line.rstrip("\r\n")):]
+        data = [line.encode("utf-8") for line in "".join(lines).splitlines(keepends=True)]
+        spans = [(v.lineno, v.col_offset, v.end_lineno, v.end_col_offset)
+                 for v in _docstring_nodes(ast.parse(b"".join(data)))]
+        for first, col, last, end_col in sorted(spans, reverse=True):
+            blank = b"'''" + b"\n" * (last - first) + b"'''"
+            head, tail = data[first - 1][:col], data[last - 1][end_col:]
+            data[first - 1:last] = (head + blank + tail).splitlines(keepends=True)
+        slim = b"".join(data).decode("utf-8")
+        if _docstring_free(ast.parse(slim)) != before or len(slim.splitlines()) != len(source.splitlines()):
+            return source
+        return slim
+    except (SyntaxError, ValueError, tokenize.TokenError):
+        return source
+
+
+def read_stdlib_list(path: Path) -> set[str]:
+    """The module names of browser-stdlib.txt (one a line, # comments)."""
+    text = require(path, "list of the standard-library modules the app needs").read_text("utf-8")
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def _stored_info(name: str, date_time: tuple) -> zipfile.ZipInfo:
+    zi = zipfile.ZipInfo(name, date_time=date_time)
+    zi.compress_type = zipfile.ZIP_STORED
+    zi.create_system = 3
+    zi.external_attr = 0o644 << 16
+    return zi
+
+
+def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: Path, date_time: tuple) -> dict:
+    """Write dest: the modules of keep from full_zip, slimmed (slim_source) and
+    stored uncompressed (the site's .gz copy of the whole zip is smaller than
+    deflating each file), plus the fallback finder (as carelog_stdlib_fallback)
+    and the names of the modules left out (carelog_stdlib_omitted.txt), and
+    py/deferred_files.py next to the finder (as carelog_deferred_files).
+    Returns {"kept": n, "omitted": n}."""
+    omitted, entries = [], []
+    with zipfile.ZipFile(require(full_zip, "Pyodide standard library")) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".py"):
+                continue
+            parts = name[:-3].split("/")
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            if module in keep:
+                entries.append((name, slim_source(zf.read(name).decode("utf-8")).encode("utf-8")))
+            else:
+                omitted.append(module)
+    kept = len(entries)
+    entries.append(("carelog_stdlib_fallback.py", require(fallback, "stdlib fallback finder").read_bytes()))
+    deferred = fallback.with_name("deferred_files.py")  # the fast start's deferred unpacking
+    entries.append(("carelog_deferred_files.py", require(deferred, "deferred unpacking").read_bytes()))
+    entries.append(("carelog_stdlib_omitted.txt", "".join(f"{m}\n" for m in sorted(omitted)).encode()))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w") as out:
+        for name, data in sorted(entries):
+            out.writestr(_stored_info(name, date_time), data)
+    return {"kept": kept, "omitted": len(omitted)}
+
+
+def write_stored_copy(archive: Path, dest: Path, date_time: tuple) -> None:
+    """dest: the files of a zip or wheel, stored uncompressed (for a smaller .gz copy)."""
+    with zipfile.ZipFile(archive) as zf, zipfile.ZipFile(dest, "w") as out:
+        for name in sorted(n for n in zf.namelist() if not n.endswith("/")):
+            out.writestr(_stored_info(name, date_time), zf.read(name))
 
 
 def vendor_pyscript(pyscript_dist: Path, dest: Path) -> None:
@@ -333,8 +449,13 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
     build_app_wheel(root / "py" / APP_NAME, out / "app" / WHEEL_NAME, date_time)
     vendor_pyodide(root / "node_modules" / "pyodide", wheels, out / "vendor" / "pyodide")
     vendor_pyscript(root / "node_modules" / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript")
+    write_trimmed_stdlib(out / "vendor" / "pyodide" / "python_stdlib.zip", read_stdlib_list(root / STDLIB_LIST),
+                         root / "py" / "stdlib_fallback.py", out / "vendor" / "pyodide" / TRIMMED_STDLIB, date_time)
     files = {f"./app/{WHEEL_NAME}": "./*"}
-    files.update({f"./vendor/pyodide/{w.name}": "./*" for w in wheels if w.name.split("-")[0] in UNPACKED})
+    for wheel in wheels:
+        if wheel.name.split("-")[0] in UNPACKED:
+            write_stored_copy(wheel, out / "vendor" / "pyodide" / STORED_TZDATA, date_time)
+            files[f"./vendor/pyodide/{STORED_TZDATA}"] = "./*"
     write_json(out / "pyscript.json", {"interpreter": "./js/fast-start.mjs", "files": files})
     manifest = write_manifest(out, root / "public" / "sw.js")
     write_gzip_copies(out)

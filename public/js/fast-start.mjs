@@ -31,10 +31,15 @@ const PREFIX = "carelog-snapshot-";
 const CACHE = `${PREFIX}${BUILD}`;
 const KEY = new URL(`./carelog-runtime-${BUILD}.snapshot`, import.meta.url).href;
 const INDEX_URL = new URL("../vendor/pyodide/", import.meta.url).href;
+// The trimmed standard library (build.py: only browser-stdlib.txt's modules); an import
+// of any other stdlib module fetches the full zip (py/stdlib_fallback.py), online only.
+const STDLIB_URL = new URL("../vendor/pyodide/python_stdlib-app.zip", import.meta.url).href;
+const FULL_STDLIB_URL = new URL("../vendor/pyodide/python_stdlib.zip", import.meta.url).href;
+const FALLBACK = `import carelog_stdlib_fallback; carelog_stdlib_fallback.install(${JSON.stringify(FULL_STDLIB_URL)})`;
 // The app's modules, imported before the snapshot so that a restore skips that too.
 // They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
 const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
-  "carelog.ui.sync_dom"];
+  "carelog.ui.sync_dom", "carelog.ui.lock_dom", "carelog.ui.safety_dom", "carelog_deferred_files"];
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
 // PyScript's set-up writes its own package into the folder the app was unpacked
@@ -109,16 +114,58 @@ function whenReady(callback) {
 
 async function restore(options, bytes) {
   const pyodide = await loadRealPyodide({ ...options, _loadSnapshot: bytes });
+  pyodide.runPython(FALLBACK);
   pyodide.runPython(AFTER_RESTORE);
   if (pyodide.runPython(CHECK) !== 42) throw new Error("restored runtime failed its check");
   pyodide.runPython(FRESH_IMPORTS);
+  deferArchives(pyodide);
   return pyodide;
+}
+
+// On a restored start the app's modules are already imported, so the archives
+// PyScript unpacks (pyscript.json "files": the app wheel, tzdata) wait: each is
+// unpacked on the first import that needs a module in it (py/deferred_files.py),
+// and whatever still waits is unpacked once the app is ready and the page idle.
+// <html data-deferred-files>: "waiting" while some wait, "unpacked" after.
+function deferArchives(pyodide) {
+  const finder = pyodide.runPython("import carelog_deferred_files as d; d.install()");
+  const realUnpack = pyodide.unpackArchive;
+  try {
+    pyodide.unpackArchive = (buffer, format, options = {}) => {
+      if (format !== "wheel" && format !== "zip") return realUnpack.call(pyodide, buffer, format, options);
+      finder.add(new Uint8Array(buffer), options.extractDir || ".");
+      html.dataset.deferredFiles = "waiting";
+      return undefined;
+    };
+  } catch (error) {  // a read-only API object: PyScript unpacks as usual
+    finder.destroy();
+    return;
+  }
+  whenReady(() => {
+    const later = self.requestIdleCallback || ((callback) => setTimeout(callback, 200));
+    later(() => {
+      pyodide.unpackArchive = realUnpack;
+      try {
+        finder.unpack_all();
+        html.dataset.deferredFiles = "unpacked";
+      } catch (error) {
+        console.warn("carelog: deferred files not unpacked:", error && error.message);
+      } finally {
+        finder.destroy();
+      }
+    }, { timeout: 3000 });
+  });
 }
 
 /** A normal boot that also takes a snapshot once the app modules are imported. */
 async function bootAndSnapshot(options) {
-  if (!("caches" in self)) return [await loadRealPyodide(options), null];
+  if (!("caches" in self)) {
+    const pyodide = await loadRealPyodide(options);
+    pyodide.runPython(FALLBACK);
+    return [pyodide, null];
+  }
   const pyodide = await loadRealPyodide({ ...options, _makeSnapshot: true });
+  pyodide.runPython(FALLBACK);
   try {
     const wheel = await wheelUrl();
     if (!wheel) throw new Error("pyscript.json names no app wheel");
@@ -151,7 +198,7 @@ function unwrapGlobals(pyodide) {
 }
 
 export async function loadPyodide(options = {}) {
-  options = { ...options, indexURL: INDEX_URL };
+  options = { ...options, indexURL: INDEX_URL, stdLibURL: STDLIB_URL };
   let why = "";
   try {
     const [bytes, note] = await readSnapshot();

@@ -1,0 +1,229 @@
+"""The trimmed standard library: its list (browser-stdlib.txt), how build.py slims
+and packs it, and the finder that fetches a left-out module (py/stdlib_fallback.py)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+import build  # noqa: E402
+import stdlib_list  # noqa: E402
+
+FULL_ZIP = ROOT / "node_modules" / "pyodide" / "python_stdlib.zip"
+LISTED = stdlib_list.read_list()
+
+
+def load_fallback():
+    spec = importlib.util.spec_from_file_location("stdlib_fallback_under_test", ROOT / "py" / "stdlib_fallback.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_stdlib_import_of_the_app_is_in_the_list():
+    zipped = stdlib_list.zip_modules(FULL_ZIP)
+    needed = {name for name in stdlib_list.app_imports() if name in zipped}
+    assert {"json", "zoneinfo", "urllib.parse", "asyncio", "csv", "xml.etree.ElementTree"} <= needed
+    assert sorted(needed - LISTED) == []
+
+
+def test_the_desktop_cli_is_never_imported_by_browser_code():
+    for path in stdlib_list.app_sources():
+        text = path.read_text("utf-8")
+        assert "carelog.cli" not in text and "from . import cli" not in text, path
+
+
+def test_the_list_is_closed_over_module_level_imports():
+    assert LISTED, "browser-stdlib.txt is empty"
+    assert stdlib_list.closure(LISTED, FULL_ZIP) == LISTED
+
+
+def test_static_analysis_finds_lazy_and_relative_imports():
+    source = "import os\nfrom . import b\nfrom .c import d\ndef f():\n    import difflib\n"
+    assert stdlib_list.imports_of(source, "pkg.a", False, False) == {"os", "pkg", "pkg.b", "pkg.c", "pkg.c.d",
+                                                                     "difflib"}
+    assert "difflib" not in stdlib_list.imports_of(source, "pkg.a", False, True)
+    guarded = "import sys\nif __name__ == '__main__':\n    import doctest\n"
+    assert stdlib_list.imports_of(guarded, "m", False, True) == {"sys"}
+
+
+def test_slim_source_keeps_the_code_and_every_line():
+    source = ('"""Module doc\nover two lines."""\n# a comment\nimport os  # trailing\n\n'
+              'class A:\n    """Class doc."""\n    x = "# not a comment"\n\n'
+              'def f(a):\n    """Doc\n\n    more."""\n    return a  # why\n')
+    slim = build.slim_source(source)
+    assert len(slim.splitlines()) == len(source.splitlines())
+    assert "comment" not in slim.replace('"# not a comment"', "")
+    assert "Module doc" not in slim and "more." not in slim and "why" not in slim
+    assert '"# not a comment"' in slim
+    assert ast.dump(ast.parse(slim).body[1]) == ast.dump(ast.parse(source).body[1])
+    namespace = {}
+    exec(compile(slim, "slim", "exec"), namespace)
+    assert namespace["f"](3) == 3 and namespace["A"].x == "# not a comment"
+
+
+def test_slim_source_leaves_a_coding_cookie_and_unparsable_text_alone():
+    cookie = "# -*- coding: latin-1 -*-\nx = 1  # note\n"
+    assert build.slim_source(cookie).startswith("# -*- coding: latin-1 -*-\n")
+    broken = "def f(:\n  # comment\n"
+    assert build.slim_source(broken) == broken
+
+
+def test_trimmed_zip_keeps_only_the_listed_modules(tmp_path):
+    dest = tmp_path / "trimmed.zip"
+    counts = build.write_trimmed_stdlib(FULL_ZIP, {"json", "json.decoder", "os"}, ROOT / "py" / "stdlib_fallback.py",
+                                        dest, (1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(dest) as zf:
+        names = set(zf.namelist())
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in zf.infolist())
+        omitted = set(zf.read("carelog_stdlib_omitted.txt").decode().split())
+        fallback = zf.read("carelog_stdlib_fallback.py")
+    assert names == {"json/__init__.py", "json/decoder.py", "os.py", "carelog_stdlib_fallback.py",
+                     "carelog_deferred_files.py", "carelog_stdlib_omitted.txt"}
+    assert counts["kept"] == 3
+    assert {"difflib", "json.tool", "email.mime.text"} <= omitted
+    assert not omitted & {"json", "json.decoder", "os"}
+    assert fallback == (ROOT / "py" / "stdlib_fallback.py").read_bytes()
+
+
+def test_the_build_serves_the_trimmed_zip_and_keeps_the_full_one_lazy(tmp_path):
+    out = tmp_path / "dist"
+    manifest = build.build(ROOT, out)
+    paths = {f["path"] for f in manifest["files"]}
+    assert "vendor/pyodide/python_stdlib-app.zip" in paths
+    assert "vendor/pyodide/python_stdlib.zip" in manifest["lazy"]
+    assert "vendor/pyodide/python_stdlib-app.zip" not in manifest["lazy"]
+    assert (out / "vendor" / "pyodide" / "python_stdlib-app.zip.gz").is_file()
+    with zipfile.ZipFile(out / "vendor" / "pyodide" / "python_stdlib-app.zip") as zf:
+        modules = {n[:-3].removesuffix("/__init__").replace("/", ".") for n in zf.namelist() if n.endswith(".py")}
+    assert modules == ((LISTED & set(stdlib_list.zip_modules(FULL_ZIP)))
+                       | {"carelog_stdlib_fallback", "carelog_deferred_files"})
+    assert "./vendor/pyodide/tzdata-stored.zip" in (out / "pyscript.json").read_text()
+
+
+# --------------------------------------------------------------------------- the finder
+
+def full_zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("carelog_fake_left_out.py", "VALUE = 42\n")
+        zf.writestr("carelog_fake_pkg/__init__.py", "")
+        zf.writestr("carelog_fake_pkg/sub.py", "VALUE = 'sub'\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def finder(tmp_path):
+    module = load_fallback()
+    calls = []
+
+    def download(url):
+        calls.append(url)
+        return full_zip_bytes()
+
+    made = module.MissingStdlibFinder("https://example.test/full.zip",
+                                      frozenset({"carelog_fake_left_out", "carelog_fake_pkg.sub"}),
+                                      str(tmp_path / "trimmed"), download, str(tmp_path / "full.zip"))
+    made.calls = calls
+    yield made
+    if made.full_path in sys.path:
+        sys.path.remove(made.full_path)
+    for name in ("carelog_fake_left_out", "carelog_fake_pkg", "carelog_fake_pkg.sub"):
+        sys.modules.pop(name, None)
+
+
+def test_finder_ignores_names_that_were_not_left_out(finder):
+    assert finder.find_spec("numpy") is None
+    assert finder.find_spec("json") is None
+    assert finder.calls == [] and not finder.loaded
+
+
+def test_finder_downloads_the_full_zip_once_and_loads_from_it(finder, tmp_path):
+    spec = finder.find_spec("carelog_fake_left_out")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.VALUE == 42
+    # a submodule of a package the trimmed zip kept: found in the full zip's same folder
+    spec = finder.find_spec("carelog_fake_pkg.sub", [str(tmp_path / "trimmed" / "carelog_fake_pkg")])
+    sub = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sub)
+    assert sub.VALUE == "sub"
+    assert finder.calls == ["https://example.test/full.zip"]
+    assert finder.fetched == ["carelog_fake_left_out", "carelog_fake_pkg.sub"]
+
+
+def test_finder_offline_says_why_in_plain_words(tmp_path):
+    module = load_fallback()
+
+    def offline(url):
+        raise OSError("HTTP 0")
+
+    finder = module.MissingStdlibFinder("u", frozenset({"difflib"}), "/t", offline, str(tmp_path / "f.zip"))
+    with pytest.raises(ModuleNotFoundError) as caught:
+        finder.find_spec("difflib")
+    assert caught.value.name == "difflib"
+    assert "not in carelog's offline copy" in str(caught.value)
+    assert "Connect to the internet" in str(caught.value)
+    assert not finder.loaded and not (tmp_path / "f.zip").exists()
+
+
+# --------------------------------------------------------------------------- deferred unpacking
+
+def load_deferred():
+    spec = importlib.util.spec_from_file_location("deferred_files_under_test", ROOT / "py" / "deferred_files.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def app_zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("carelog_fake_app/__init__.py", "")
+        zf.writestr("carelog_fake_app/lazy.py", "VALUE = 'lazy'\n")
+        zf.writestr("carelog_fake_app/data.txt", "kept\n")
+    return buffer.getvalue()
+
+
+def zone_zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("carelog_fake_zones/__init__.py", "")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def deferred(tmp_path, monkeypatch):
+    module = load_deferred()
+    finder = module.DeferredArchives()
+    finder.add(app_zip_bytes(), str(tmp_path))
+    finder.add(zone_zip_bytes(), str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.meta_path.insert(sys.meta_path.index(importlib.machinery.PathFinder) + 1, finder)
+    yield finder
+    sys.meta_path.remove(finder)
+    for name in ("carelog_fake_app", "carelog_fake_app.lazy", "carelog_fake_zones"):
+        sys.modules.pop(name, None)
+
+
+def test_deferred_archive_unpacks_on_the_first_import_that_needs_it(deferred, tmp_path):
+    assert deferred.pending == 2 and not (tmp_path / "carelog_fake_app").exists()
+    assert deferred.find_spec("json") is None  # not in a waiting archive: nothing unpacked
+    assert deferred.pending == 2
+    import carelog_fake_app.lazy  # noqa: PLC0415
+    assert carelog_fake_app.lazy.VALUE == "lazy"
+    assert (tmp_path / "carelog_fake_app" / "data.txt").read_text() == "kept\n"
+    assert deferred.unpacked == ["carelog_fake_app"]
+    assert deferred.pending == 1 and not (tmp_path / "carelog_fake_zones").exists()
+    assert deferred.unpack_all() == 1
+    assert (tmp_path / "carelog_fake_zones" / "__init__.py").exists()
+    assert deferred.pending == 0 and deferred.unpack_all() == 0
