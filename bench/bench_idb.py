@@ -84,8 +84,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    run = BenchRun(args.dist, args.build)
-    server, manifest, monitor = run.server, run.manifest, run.monitor
+    bench_run = BenchRun(args.dist, args.build)
+    server, manifest, monitor = bench_run.server, bench_run.manifest, bench_run.monitor
     n, runs = args.records, args.runs
     first = max(0, (n - args.range) // 2)
     results: dict[str, list] = {}
@@ -222,7 +222,7 @@ def main(argv=None) -> int:
             browser.close()
         else:
             shutil.rmtree(profile, ignore_errors=True)
-    run.finish()
+    bench_run.finish()
 
     def row(label, key, ref=None):
         med, lo_, hi_ = stats(results[key])
@@ -274,7 +274,7 @@ def main(argv=None) -> int:
                 aligns="lrrrr"))
     print("ratio: Python row / its JS row (same transaction shape); reference rows / JS 'strict'.")
     print()
-    print(run.report())
+    print(bench_run.report())
     if args.json:
         args.json.write_text(json.dumps({"chromium": version, "build": manifest["build"], "runs": runs,
                                          "same_schema": same_schema, "results": results,
