@@ -316,8 +316,7 @@ def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: P
     """Write dest: the modules of keep from full_zip, slimmed (slim_source) and
     stored uncompressed (the site's .gz copy of the whole zip is smaller than
     deflating each file), plus the fallback finder (as carelog_stdlib_fallback)
-    and the names of the modules left out (carelog_stdlib_omitted.txt), and
-    py/deferred_files.py next to the finder (as carelog_deferred_files).
+    and the names of the modules left out (carelog_stdlib_omitted.txt).
     Returns {"kept": n, "omitted": n}."""
     omitted, entries = [], []
     with zipfile.ZipFile(require(full_zip, "Pyodide standard library")) as zf:
@@ -332,8 +331,6 @@ def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: P
                 omitted.append(module)
     kept = len(entries)
     entries.append(("carelog_stdlib_fallback.py", require(fallback, "stdlib fallback finder").read_bytes()))
-    deferred = fallback.with_name("deferred_files.py")  # the fast start's deferred unpacking
-    entries.append(("carelog_deferred_files.py", require(deferred, "deferred unpacking").read_bytes()))
     entries.append(("carelog_stdlib_omitted.txt", "".join(f"{m}\n" for m in sorted(omitted)).encode()))
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w") as out:

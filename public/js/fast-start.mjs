@@ -39,7 +39,7 @@ const FALLBACK = `import carelog_stdlib_fallback; carelog_stdlib_fallback.instal
 // The app's modules, imported before the snapshot so that a restore skips that too.
 // They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
 const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
-  "carelog.ui.sync_dom", "carelog.ui.lock_dom", "carelog.ui.safety_dom", "carelog_deferred_files"];
+  "carelog.ui.sync_dom"];
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
 // PyScript's set-up writes its own package into the folder the app was unpacked
@@ -118,43 +118,7 @@ async function restore(options, bytes) {
   pyodide.runPython(AFTER_RESTORE);
   if (pyodide.runPython(CHECK) !== 42) throw new Error("restored runtime failed its check");
   pyodide.runPython(FRESH_IMPORTS);
-  deferArchives(pyodide);
   return pyodide;
-}
-
-// On a restored start the app's modules are already imported, so the archives
-// PyScript unpacks (pyscript.json "files": the app wheel, tzdata) wait: each is
-// unpacked on the first import that needs a module in it (py/deferred_files.py),
-// and whatever still waits is unpacked once the app is ready and the page idle.
-// <html data-deferred-files>: "waiting" while some wait, "unpacked" after.
-function deferArchives(pyodide) {
-  const finder = pyodide.runPython("import carelog_deferred_files as d; d.install()");
-  const realUnpack = pyodide.unpackArchive;
-  try {
-    pyodide.unpackArchive = (buffer, format, options = {}) => {
-      if (format !== "wheel" && format !== "zip") return realUnpack.call(pyodide, buffer, format, options);
-      finder.add(new Uint8Array(buffer), options.extractDir || ".");
-      html.dataset.deferredFiles = "waiting";
-      return undefined;
-    };
-  } catch (error) {  // a read-only API object: PyScript unpacks as usual
-    finder.destroy();
-    return;
-  }
-  whenReady(() => {
-    const later = self.requestIdleCallback || ((callback) => setTimeout(callback, 200));
-    later(() => {
-      pyodide.unpackArchive = realUnpack;
-      try {
-        finder.unpack_all();
-        html.dataset.deferredFiles = "unpacked";
-      } catch (error) {
-        console.warn("carelog: deferred files not unpacked:", error && error.message);
-      } finally {
-        finder.destroy();
-      }
-    }, { timeout: 3000 });
-  });
 }
 
 /** A normal boot that also takes a snapshot once the app modules are imported. */

@@ -46,7 +46,6 @@ def project(tmp_path_factory) -> Path:
     shutil.copytree(REPO / "py" / "carelog", root / "py" / "carelog",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copyfile(REPO / "py" / "stdlib_fallback.py", root / "py" / "stdlib_fallback.py")
-    shutil.copyfile(REPO / "py" / "deferred_files.py", root / "py" / "deferred_files.py")
     init = root / "py" / "carelog" / "__init__.py"
     if not init.exists():
         init.write_text("")

@@ -88,7 +88,7 @@ def test_trimmed_zip_keeps_only_the_listed_modules(tmp_path):
         omitted = set(zf.read("carelog_stdlib_omitted.txt").decode().split())
         fallback = zf.read("carelog_stdlib_fallback.py")
     assert names == {"json/__init__.py", "json/decoder.py", "os.py", "carelog_stdlib_fallback.py",
-                     "carelog_deferred_files.py", "carelog_stdlib_omitted.txt"}
+                     "carelog_stdlib_omitted.txt"}
     assert counts["kept"] == 3
     assert {"difflib", "json.tool", "email.mime.text"} <= omitted
     assert not omitted & {"json", "json.decoder", "os"}
@@ -105,8 +105,7 @@ def test_the_build_serves_the_trimmed_zip_and_keeps_the_full_one_lazy(tmp_path):
     assert (out / "vendor" / "pyodide" / "python_stdlib-app.zip.gz").is_file()
     with zipfile.ZipFile(out / "vendor" / "pyodide" / "python_stdlib-app.zip") as zf:
         modules = {n[:-3].removesuffix("/__init__").replace("/", ".") for n in zf.namelist() if n.endswith(".py")}
-    assert modules == ((LISTED & set(stdlib_list.zip_modules(FULL_ZIP)))
-                       | {"carelog_stdlib_fallback", "carelog_deferred_files"})
+    assert modules == (LISTED & set(stdlib_list.zip_modules(FULL_ZIP))) | {"carelog_stdlib_fallback"}
     assert "./vendor/pyodide/tzdata-stored.zip" in (out / "pyscript.json").read_text()
 
 
@@ -174,56 +173,3 @@ def test_finder_offline_says_why_in_plain_words(tmp_path):
     assert "not in carelog's offline copy" in str(caught.value)
     assert "Connect to the internet" in str(caught.value)
     assert not finder.loaded and not (tmp_path / "f.zip").exists()
-
-
-# --------------------------------------------------------------------------- deferred unpacking
-
-def load_deferred():
-    spec = importlib.util.spec_from_file_location("deferred_files_under_test", ROOT / "py" / "deferred_files.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def app_zip_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("carelog_fake_app/__init__.py", "")
-        zf.writestr("carelog_fake_app/lazy.py", "VALUE = 'lazy'\n")
-        zf.writestr("carelog_fake_app/data.txt", "kept\n")
-    return buffer.getvalue()
-
-
-def zone_zip_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("carelog_fake_zones/__init__.py", "")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def deferred(tmp_path, monkeypatch):
-    module = load_deferred()
-    finder = module.DeferredArchives()
-    finder.add(app_zip_bytes(), str(tmp_path))
-    finder.add(zone_zip_bytes(), str(tmp_path))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    sys.meta_path.insert(sys.meta_path.index(importlib.machinery.PathFinder) + 1, finder)
-    yield finder
-    sys.meta_path.remove(finder)
-    for name in ("carelog_fake_app", "carelog_fake_app.lazy", "carelog_fake_zones"):
-        sys.modules.pop(name, None)
-
-
-def test_deferred_archive_unpacks_on_the_first_import_that_needs_it(deferred, tmp_path):
-    assert deferred.pending == 2 and not (tmp_path / "carelog_fake_app").exists()
-    assert deferred.find_spec("json") is None  # not in a waiting archive: nothing unpacked
-    assert deferred.pending == 2
-    import carelog_fake_app.lazy  # noqa: PLC0415
-    assert carelog_fake_app.lazy.VALUE == "lazy"
-    assert (tmp_path / "carelog_fake_app" / "data.txt").read_text() == "kept\n"
-    assert deferred.unpacked == ["carelog_fake_app"]
-    assert deferred.pending == 1 and not (tmp_path / "carelog_fake_zones").exists()
-    assert deferred.unpack_all() == 1
-    assert (tmp_path / "carelog_fake_zones" / "__init__.py").exists()
-    assert deferred.pending == 0 and deferred.unpack_all() == 0
