@@ -15,10 +15,8 @@ Inputs (paths relative to this file's folder, the repo root):
                                 installed with `npm ci` when missing or stale)
     requirements-browser.txt    hash-pinned wheels (micropip, packaging, tzdata), fetched
                                 with pip into .cache/wheels/
-    browser-stdlib.txt          the stdlib modules of the trimmed zip (tools/stdlib_list.py)
-    py/stdlib_fallback.py, py/deferred_files.py
-                                packed into the trimmed zip (fetch a left-out module;
-                                unpack PyScript's archives late on a snapshot start)
+    browser-stdlib.txt          the stdlib modules of the trimmed zip (tests/stdlib_list.py)
+    py/stdlib_fallback.py       packed into the trimmed zip (fetches a left-out module)
 
 Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
@@ -85,7 +83,7 @@ LAZY_PATTERNS = ("vendor/pyscript/codemirror*", "vendor/pyscript/xterm*", "vendo
 GZIP_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".wasm", ".py", ".svg", ".webmanifest", ".zip", ".whl")
 GZIP_MIN_BYTES = 1024
 GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".nojekyll"}
-STDLIB_LIST = "browser-stdlib.txt"  # the stdlib modules the trimmed zip keeps (tools/stdlib_list.py)
+STDLIB_LIST = "browser-stdlib.txt"  # the stdlib modules the trimmed zip keeps (tests/stdlib_list.py)
 TRIMMED_STDLIB = "python_stdlib-app.zip"
 STORED_TZDATA = "tzdata-stored.zip"  # the tzdata wheel's files, stored (not deflated): its .gz is half the wheel
 NPM_HINT = "install Node.js 20+ and npm: apt-get install nodejs npm"
@@ -240,12 +238,18 @@ def vendor_pyodide(pyodide_dir: Path, wheels: list[Path], dest: Path) -> None:
     for name in PYODIDE_FILES:
         copy_file(require(pyodide_dir / name, "Pyodide file"), dest / name)
     lock = json.loads(require(pyodide_dir / "pyodide-lock.json", "Pyodide lock").read_text("utf-8"))
+    vendored = {}
     for wheel in wheels:
         copy_file(wheel, dest / wheel.name)
         name, version = wheel.name.split("-")[:2]
-        entry = lock["packages"].get(name.lower().replace("_", "-"))
+        key = name.lower().replace("_", "-")
+        entry = lock["packages"].get(key)
         if entry is not None:
             entry.update(file_name=wheel.name, sha256=sha256_file(wheel), version=version)
+            vendored[key] = entry
+    # only the packages whose files are in the build: any other entry names a file
+    # that is not here (it could only fail), and the lock is read at every start
+    lock["packages"] = vendored
     (dest / "pyodide-lock.json").write_text(json.dumps(lock, separators=(",", ":")), "utf-8")
 
 

@@ -1,4 +1,4 @@
-"""Walk every screen of the app that a link reaches (used by tests and tools/stdlib_list.py).
+"""Walk every screen of the app that a link reaches (used by tests and tests/stdlib_list.py).
 
 Starting at the home screen (a person set up first), it visits, breadth first,
 every ``#/...`` link it finds on each screen it reaches (up to ``limit``
