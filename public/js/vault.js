@@ -192,14 +192,14 @@ export async function openSetting(db, row) {
 
 // --- the lock record --------------------------------------------------------
 
-function request(req) {
+export function request(req) {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
 }
 
-function done(tx) {
+export function done(tx) {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error || named("AbortError", "the transaction was aborted"));

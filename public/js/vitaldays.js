@@ -24,7 +24,7 @@
 //     -> {gen, rows: [...readings of `type`], types: [...types with readings], missing: [days]}
 //   await carelogVitalDays.write(db, JSON.stringify({recipient, gen, days: {day: bucket}})) -> true | false
 
-import { sealValue, openValue } from "./vault.js";
+import { done, openValue, request, sealValue } from "./vault.js";
 
 export const STORE = "vital_days";
 const GEN = "gen";
@@ -75,20 +75,6 @@ export function clearAll(tx) {
   const store = tx.objectStore(STORE);
   store.clear();
   bump(store);
-}
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error || new Error("the transaction was aborted"));
-  });
 }
 
 function aad(recipient, day) {
