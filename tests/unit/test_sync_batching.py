@@ -9,11 +9,10 @@ from __future__ import annotations
 import base64
 
 from carelog.adapters.memory import MemoryEntryStore, MemorySettings
-from carelog.adapters.memory_transport import MemoryHost
 from carelog.sync.engine import SyncOptions, sync_once
 from carelog.sync.state import SyncStateRepo
 
-from test_sync_helpers import Device, new_circle, run
+from test_sync_helpers import Device, circle_of, run
 
 
 class CrashingSettings(MemorySettings):
@@ -42,9 +41,7 @@ class CrashingSettings(MemorySettings):
 
 def test_one_feed_read_makes_several_segments_with_their_bytes_saved_in_one_write():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a = Device("a", host, cipher=True, options=SyncOptions(segment_events=3, push_batch_segments=4))
+        host, a = await circle_of("a", cipher=True, options=SyncOptions(segment_events=3, push_batch_segments=4))
         settings = CrashingSettings({"device_id": a.id})
         a.settings = settings
         for i in range(20):
@@ -77,9 +74,7 @@ def test_a_crash_between_put_and_state_save_resends_the_same_bytes():
     next run sends the same files again, byte for byte (same IV), and readers
     see every event once."""
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a = Device("a", host, cipher=True, options=SyncOptions(segment_events=2))
+        host, a = await circle_of("a", cipher=True, options=SyncOptions(segment_events=2))
         settings = CrashingSettings({"device_id": a.id})
         a.settings = settings
         for i in range(5):
@@ -124,10 +119,7 @@ def test_a_push_state_of_the_one_segment_form_is_sent_with_its_bytes():
     """A state saved by the previous version (one pending segment, bytes inline)
     is read, its bytes sent unchanged, and kept for the later check."""
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a = Device("a", host, cipher=True)
-        await a.create("one")
+        host, a = await circle_of("a", notes=["one"], cipher=True)
         host.fault = lambda method, path: "503" if method == "PUT" and "seg-" in path else None
         assert not (await a.sync()).ok
         repo = SyncStateRepo(a.settings, host.url)
@@ -152,10 +144,7 @@ def test_queued_segment_without_its_bytes_is_never_sent_with_other_bytes():
     re-learns its numbering from its own index instead of making segment n
     again with other bytes."""
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a = Device("a", host, cipher=True)
-        await a.create("one")
+        host, a = await circle_of("a", notes=["one"], cipher=True)
         host.fault = lambda method, path: "503" if method == "PUT" and "seg-" in path else None
         assert not (await a.sync()).ok
         repo = SyncStateRepo(a.settings, host.url)
@@ -166,11 +155,7 @@ def test_queued_segment_without_its_bytes_is_never_sent_with_other_bytes():
 
 def test_pulled_events_and_their_checkpoint_are_written_together():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host, options=SyncOptions(segment_events=2))
-        for i in range(5):
-            await a.create(f"note {i}")
+        host, a = await circle_of("a", notes=[f"note {i}" for i in range(5)], options=SyncOptions(segment_events=2))
         assert (await a.sync()).ok
         b = Device("b", host, options=SyncOptions(store_batch_events=4))
         calls = []
@@ -192,10 +177,7 @@ def test_pulled_events_and_their_checkpoint_are_written_together():
 
 def test_a_failed_pulled_write_moves_no_checkpoint():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host)
-        await a.create("one")
+        host, a = await circle_of("a", notes=["one"])
         assert (await a.sync()).ok
         b = Device("b", host)
 

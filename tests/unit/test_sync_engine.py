@@ -17,7 +17,7 @@ from carelog.sync import format as fmt
 from carelog.sync.engine import SyncError, SyncOptions, create_circle, open_circle, pending_entries, sync_once
 from carelog.sync.state import SyncStateRepo
 
-from test_sync_helpers import KEY, SALT, SENTINEL, Device, new_circle, run, server_bytes, settle
+from test_sync_helpers import KEY, SALT, SENTINEL, Device, circle_of, new_circle, run, server_bytes, settle
 
 
 # --- the happy path -----------------------------------------------------------
@@ -72,11 +72,7 @@ def test_caregivers_share_a_log_with_conflicts_kept(kind):
 
 def test_304_when_nothing_changed_makes_no_segment_requests():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a, b = Device("a", host), Device("b", host)
-        for i in range(5):
-            await a.create(f"n{i}")
+        host, a, b = await circle_of("a", "b", notes=[f"n{i}" for i in range(5)])
         await a.sync()
         await b.sync()
         before = len(host.log)
@@ -129,10 +125,7 @@ def test_coarse_etags_are_revalidated_in_full_now_and_then():
 
 def test_a_failed_segment_put_is_retried_with_the_same_bytes():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a = Device("a", host, cipher=True)
-        await a.create("one")
+        host, a = await circle_of("a", notes=["one"], cipher=True)
         host.fault = lambda method, path: "503" if method == "PUT" and "seg-" in path else None
         report = await a.sync()
         assert not report.ok and "HTTP 503" in report.errors[0] and report.pending == 1
@@ -152,10 +145,7 @@ def test_a_lost_answer_rewrites_the_identical_file():
     exactly the same bytes (encrypted with the same IV), so readers that
     already read it see no change."""
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a, b = Device("a", host, cipher=True), Device("b", host, cipher=True)
-        await a.create("one")
+        host, a, b = await circle_of("a", "b", notes=["one"], cipher=True)
         host.fault = lambda method, path: "lost_response" if method == "PUT" and "seg-" in path else None
         assert not (await a.sync()).ok
         written = host.files["devices/dev-a/seg-000001.json"]
@@ -172,10 +162,7 @@ def test_a_lost_answer_rewrites_the_identical_file():
 
 def test_s3_lost_index_answer_recovers_through_if_match():
     async def scenario():
-        host = MemoryHost.s3()
-        await new_circle(host)
-        a, b = Device("a", host), Device("b", host)
-        await a.create("one")
+        host, a, b = await circle_of("a", "b", notes=["one"], host=MemoryHost.s3())
         await a.sync()
         await a.create("two")
         host.fault = lambda method, path: "lost_response" if method == "PUT" and path.endswith("index.json") \
@@ -250,9 +237,7 @@ DAMAGE = {
 ])
 def test_a_bad_remote_file_is_skipped_and_reported_and_nothing_local_changes(target, damage):
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host, cipher=True)
-        a, b, c = (Device(n, host, cipher=True) for n in "abc")
+        host, a, b, c = await circle_of("a", "b", "c", cipher=True)
         for d in (a, c):
             await d.create(f"from {d.id}")
             await d.sync()
@@ -277,10 +262,7 @@ def test_a_bad_remote_file_is_skipped_and_reported_and_nothing_local_changes(tar
 
 def test_a_file_moved_from_another_device_is_refused():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a, b, c = (Device(n, host) for n in "abc")
-        await a.create("a")
+        host, a, b, c = await circle_of("a", "b", "c", notes=["a"])
         await a.sync()
         await c.create("c")
         await c.sync()
@@ -297,11 +279,7 @@ def test_a_file_moved_from_another_device_is_refused():
 
 def test_storage_full_while_pulling_stops_plainly_and_loses_nothing():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a, b = Device("a", host), Device("b", host)
-        for i in range(10):
-            await a.create(f"n{i}")
+        host, a, b = await circle_of("a", "b", notes=[f"n{i}" for i in range(10)])
         await a.sync()
         await b.create("mine")
         b.store.quota_events = 5
@@ -318,10 +296,7 @@ def test_storage_full_while_pulling_stops_plainly_and_loses_nothing():
 def test_with_encryption_the_server_never_sees_the_text():
     async def scenario():
         for cipher in (True, False):
-            host = MemoryHost.webdav()
-            await new_circle(host, cipher=cipher)
-            a, b = Device("a", host, cipher=cipher), Device("b", host, cipher=cipher)
-            await a.create(SENTINEL)
+            host, a, b = await circle_of("a", "b", notes=[SENTINEL], cipher=cipher)
             await a.sync()
             await b.sync()
             assert (SENTINEL.encode() in server_bytes(host)) is (not cipher)
@@ -450,10 +425,7 @@ def test_without_listings_devices_find_each_other_through_the_registry_and_gossi
 
 def test_a_stale_listing_never_hides_a_known_device():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a, b = Device("a", host), Device("b", host)
-        await a.create("one")
+        host, a, b = await circle_of("a", "b", notes=["one"])
         await a.sync()
         await b.sync()
         host.fault = lambda method, path: "stale_listing" if method == "LIST" else None
@@ -470,9 +442,7 @@ def test_losing_local_sync_state_never_overwrites_own_files():
     """Settings wiped but the same device id (e.g. a restored backup): the
     device re-learns its numbering from its own index and continues after it."""
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host)
+        host, a = await circle_of("a")
         for i in range(3):
             await a.create(f"n{i}")
             await a.sync()
@@ -496,11 +466,7 @@ def test_losing_local_sync_state_never_overwrites_own_files():
 
 def test_the_report_gives_what_the_status_line_needs():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a, b = Device("a", host), Device("b", host)
-        for i in range(3):
-            await a.create(f"n{i}")
+        host, a, b = await circle_of("a", "b", notes=[f"n{i}" for i in range(3)])
         assert await pending_entries(endpoint=host.url, device_id=a.id, feed=a.store, settings=a.settings) == 3
         host.fault = lambda method, path: "timeout" if method == "PUT" else None
         report = await a.sync()
@@ -519,10 +485,7 @@ def test_the_report_gives_what_the_status_line_needs():
 def test_a_second_run_while_one_is_going_is_skipped():
     async def scenario():
         import asyncio
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host)
-        await a.create("x")
+        host, a = await circle_of("a", notes=["x"])
 
         class SlowTransport(type(a.transport)):
             async def get(self, url, etag=None):

@@ -99,6 +99,19 @@ async def new_circle(host: MemoryHost, cipher: bool = False, circle_id: str = "c
                                salt=SALT if cipher else None)
 
 
+async def circle_of(*names: str, notes=(), cipher: bool = False, options: SyncOptions | None = None,
+                    host: MemoryHost | None = None):
+    """A new circle on ``host`` (default: a WebDAV MemoryHost) and one Device per
+    name; the first device writes one note per text in ``notes`` (not synced).
+    Returns (host, *devices)."""
+    host = host or MemoryHost.webdav()
+    await new_circle(host, cipher=cipher)
+    devices = [Device(name, host, cipher=cipher, options=options) for name in names]
+    for text in notes:
+        await devices[0].create(text)
+    return (host, *devices)
+
+
 async def settle(devices, rounds: int = 2):
     """Round-robin syncs with no faults until every device has pulled every push."""
     for _ in range(rounds):

@@ -5,10 +5,10 @@ a single lost answer is still just "will retry"."""
 
 from __future__ import annotations
 
-from carelog.adapters.memory_transport import MemoryHost, MemoryTransport
+from carelog.adapters.memory_transport import MemoryTransport
 from carelog.ports import TransportError
 
-from test_sync_helpers import Device, new_circle, run
+from test_sync_helpers import circle_of, run
 
 
 class PreflightRefused(MemoryTransport):
@@ -30,10 +30,7 @@ class OneLostAnswer(MemoryTransport):
 
 def test_reads_without_writes_is_reported_as_read_only():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a, b = Device("a", host), Device("b", host)
-        await a.create("from A")
+        host, a, b = await circle_of("a", "b", notes=["from A"])
         await a.sync()
         b.transport = PreflightRefused(host)
         await b.create("from B")
@@ -46,9 +43,7 @@ def test_reads_without_writes_is_reported_as_read_only():
 
 def test_one_lost_answer_is_not_read_only():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host)
+        host, a = await circle_of("a")
         a.transport = OneLostAnswer(host)
         await a.create("one")
         report = await a.sync()

@@ -10,7 +10,7 @@ from carelog.adapters.memory_transport import MemoryHost, MemoryTransport
 from carelog.ports import Response
 from carelog.sync import format as fmt
 
-from test_sync_helpers import Device, new_circle, run
+from test_sync_helpers import circle_of, run
 
 
 class ForgetfulTransport(MemoryTransport):
@@ -38,9 +38,7 @@ def _own_segments(host: MemoryHost, device: str) -> dict[str, bytes]:
 @pytest.mark.parametrize("cipher", [False, True])
 def test_lost_segments_are_sent_again_as_the_same_bytes(listing, cipher):
     async def scenario():
-        host = MemoryHost.webdav(listing=listing)
-        await new_circle(host, cipher=cipher)
-        a, b = Device("a", host, cipher=cipher), Device("b", host, cipher=cipher)
+        host, a, b = await circle_of("a", "b", cipher=cipher, host=MemoryHost.webdav(listing=listing))
         a.transport = ForgetfulTransport(host)
         for i in range(5):
             await a.create(f"note {i}")
@@ -74,10 +72,7 @@ def test_lost_segments_are_sent_again_as_the_same_bytes(listing, cipher):
 
 def test_a_faithful_host_costs_one_listing_and_no_resend():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host)
-        await a.create("one")
+        host, a = await circle_of("a", notes=["one"])
         await a.sync()
         puts_before = host.count("PUT")
         report = await a.sync()
@@ -90,11 +85,7 @@ def test_a_faithful_host_costs_one_listing_and_no_resend():
 
 def test_a_stale_listing_only_causes_a_resend_of_identical_bytes():
     async def scenario():
-        host = MemoryHost.webdav()
-        await new_circle(host)
-        a = Device("a", host)
-        for i in range(3):
-            await a.create(f"n{i}")
+        host, a = await circle_of("a", notes=[f"n{i}" for i in range(3)])
         await a.sync()
         before = dict(_own_segments(host, a.id))
 
