@@ -134,6 +134,20 @@ def parse_time(form: Form, now_ms: int, key: str = "at") -> int:
     return value
 
 
+def _add_note(form: Form, payload: dict, errors: dict) -> None:
+    """The entry's optional free-text note, when there is one."""
+    note = _optional_text(form, "note", "The note", errors)
+    if note:
+        payload["note"] = note
+
+
+def _checked(payload: dict, errors: dict) -> dict:
+    """The payload, or FormErrors naming every field that was wrong."""
+    if errors:
+        raise FormErrors(errors)
+    return payload
+
+
 def parse_recipient(form: Form) -> dict:
     """A care recipient: a name (needed) and an optional date of birth (YYYY-MM-DD)."""
     errors: dict[str, str] = {}
@@ -144,9 +158,7 @@ def parse_recipient(form: Form) -> dict:
             errors["birth_date"] = "Enter the date of birth as year-month-day, like 1941-05-30."
         else:
             payload["birth_date"] = birth
-    if errors:
-        raise FormErrors(errors)
-    return payload
+    return _checked(payload, errors)
 
 
 def _is_iso_date(text: str) -> bool:
@@ -188,12 +200,8 @@ def parse_medication(form: Form) -> dict:
         errors["reason"] = f"Say why the dose was {outcome}."
     if reason:
         payload["reason"] = reason
-    note = _optional_text(form, "note", "The note", errors)
-    if note:
-        payload["note"] = note
-    if errors:
-        raise FormErrors(errors)
-    return payload
+    _add_note(form, payload, errors)
+    return _checked(payload, errors)
 
 
 def parse_vital(form: Form) -> dict:
@@ -215,12 +223,8 @@ def parse_vital(form: Form) -> dict:
         errors["diastolic"] = "The bottom number must be lower than the top number. Check the reading."
     if vital.key == "blood_glucose":
         payload["loinc"] = catalogue.GLUCOSE_LOINC_BY_UNIT[unit.ucum]
-    note = _optional_text(form, "note", "The note", errors)
-    if note:
-        payload["note"] = note
-    if errors:
-        raise FormErrors(errors)
-    return payload
+    _add_note(form, payload, errors)
+    return _checked(payload, errors)
 
 
 def parse_symptom(form: Form) -> dict:
@@ -230,21 +234,15 @@ def parse_symptom(form: Form) -> dict:
     severity = _number_in_range(form, "severity", "Severity", "", 0, 10, 0, errors)
     if severity is not None:
         payload["severity"] = severity
-    note = _optional_text(form, "note", "The note", errors)
-    if note:
-        payload["note"] = note
-    if errors:
-        raise FormErrors(errors)
-    return payload
+    _add_note(form, payload, errors)
+    return _checked(payload, errors)
 
 
 def parse_note(form: Form) -> dict:
     """A free note."""
     errors: dict[str, str] = {}
     payload = {"text": _required_text(form, "text", "The note", errors, limit=MAX_NOTE)}
-    if errors:
-        raise FormErrors(errors)
-    return payload
+    return _checked(payload, errors)
 
 
 PARSERS: dict[str, Callable[[Form], dict]] = {
