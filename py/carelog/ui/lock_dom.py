@@ -23,6 +23,7 @@ from typing import Any, Callable
 from . import lock_views
 from .jsnull import found as _found
 from .lock_controller import LockController
+from .page_tasks import listen, spawn
 
 DRAFT_KEY = "lock_draft"
 SCREEN: "LockScreen | None" = None
@@ -54,11 +55,7 @@ class LockScreen:
     # --- wiring ------------------------------------------------------------
 
     def _listen(self, target: Any, event: str, handler) -> None:
-        from pyodide.ffi import create_proxy  # noqa: PLC0415
-
-        proxy = create_proxy(handler)
-        self._proxies.append(proxy)
-        target.addEventListener(event, proxy)
+        listen(self._proxies, target, event, handler)
 
     def _start_listening(self) -> None:
         if self._listening:
@@ -69,16 +66,7 @@ class LockScreen:
         self._listen(self.document, "click", self._on_click)
 
     def _spawn(self, coroutine) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-
-        def done(t):
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                import js  # noqa: PLC0415
-
-                js.console.warn(f"carelog lock: {t.exception()!r}")
-        task.add_done_callback(done)
+        spawn(self._tasks, coroutine, "carelog lock")
 
     def _mark(self) -> None:
         """``<html data-lock-state="off|open|locked">`` for styles and tests."""

@@ -17,7 +17,6 @@ Mounted by main.py after the app started (``await mount_sync(log, document, wind
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ..sync import format as fmt
@@ -26,6 +25,7 @@ from ..sync.engine import SyncError
 from ..sync.service import AFTER_SAVE_MS, SyncService, describe
 from . import sync_views
 from .jsnull import found as _found
+from .page_tasks import listen, spawn
 
 LOCK_NAME = "carelog-sync"
 KEY_NAME = "circle"
@@ -84,23 +84,10 @@ class SyncPanel:
     # --- wiring --------------------------------------------------------
 
     def _listen(self, target: Any, event: str, handler) -> None:
-        from pyodide.ffi import create_proxy  # noqa: PLC0415
-
-        proxy = create_proxy(handler)
-        self._proxies.append(proxy)
-        target.addEventListener(event, proxy)
+        listen(self._proxies, target, event, handler)
 
     def _spawn(self, coroutine) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-
-        def done(t):
-            self._tasks.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                import js  # noqa: PLC0415
-
-                js.console.warn(f"carelog sync: {t.exception()!r}")
-        task.add_done_callback(done)
+        spawn(self._tasks, coroutine, "carelog sync")
 
     async def start(self) -> None:
         import js  # noqa: PLC0415
