@@ -34,17 +34,15 @@ Not a test: it asserts nothing about timings.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (BENCH, BenchServer, LoadMonitor, busy_processes, launch, machine_load, ms,  # noqa: E402
-                    snapshot_dist, stats, table)
+from common import (BENCH, BenchRun, add_person, arg_parser, launch, load_page_module, ms, open_app,  # noqa: E402
+                    run_py, stats, table)
 
 DAY = 86_400_000
 
@@ -98,12 +96,9 @@ globalThis.benchCare = {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = arg_parser(__doc__)
     p.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
     p.add_argument("--entries", type=int, default=100_000, help="events written (default 100000)")
-    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
-    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
-    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
     return p.parse_args(argv)
 
 
@@ -111,11 +106,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    started = time.perf_counter()
-    load_before, busy_before = machine_load(), busy_processes()
-    dist, manifest = snapshot_dist(args.dist, args.build)
-    server = BenchServer(dist).start()
-    monitor = LoadMonitor().start()
+    bench_run = BenchRun(args.dist, args.build)
+    server, manifest = bench_run.server, bench_run.manifest
     results: dict[str, list] = {}
 
     def add(key, value):
@@ -125,30 +117,13 @@ def main(argv=None) -> int:
         browser = launch(p)
         context = browser.new_context(viewport={"width": 768, "height": 1024}, timezone_id="Europe/London")
         page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.app_url + "?debug=1", wait_until="commit")
-        page.wait_for_function("['ready','error'].includes(document.documentElement.dataset.appState)",
-                               timeout=180_000)
-        if page.evaluate("document.documentElement.dataset.appState") != "ready":
-            raise SystemExit(f"the app did not start: {errors}")
-        page.fill("#f-name", "Ann")
-        page.click("form[data-form=caregiver] button[type=submit]")
-        page.wait_for_selector("form[data-form=recipient]")
-        page.fill("#f-name", "Mum")
-        page.click("form[data-form=recipient] button[type=submit]")
-        page.wait_for_selector("main h1.recipient-name")
-        page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=30_000)
+        errors = open_app(page, server.app_url)
+        add_person(page)
 
         def py(source: str):
-            return json.loads(page.evaluate("(src) => window.carelogDebug.runPython(src)", source))
+            return run_py(page, source)
 
-        page.evaluate("(s) => { globalThis.benchCareSource = s; }", (BENCH / "care_page.py").read_text("utf-8"))
-        py("import js, json, sys, types\n"
-           "m = types.ModuleType('carelog_care_bench')\n"
-           "exec(compile(str(js.globalThis.benchCareSource), 'bench/care_page.py', 'exec'), m.__dict__)\n"
-           "sys.modules['carelog_care_bench'] = m\n"
-           "json.dumps({})")
+        load_page_module(page, BENCH / "care_page.py", "carelog_care_bench")
         now_ms = int(page.evaluate("Date.now()"))
         filled = py(f"import carelog_care_bench as b\nawait b.fill({args.entries}, {now_ms})")
         rid = filled["recipient"]
@@ -226,8 +201,7 @@ def main(argv=None) -> int:
         version = browser.version
         context.close()
         browser.close()
-    server.stop()
-    monitor.stop()
+    bench_run.finish()
 
     rows = []
     for key, label, _route, _sel in screens:
@@ -247,9 +221,7 @@ def main(argv=None) -> int:
                   for name, v in results.items() if name.startswith("phase_") and not name.endswith("_rows")]
     print(table(["home's reads one by one, from Python (median ms)", "ms", "rows"], phase_rows, aligns="lrr"))
     print()
-    print(f"machine before: {load_before}; CPU in use (1 s, % of one core): {', '.join(busy_before)}")
-    print(monitor.summary())
-    print(f"total run time {time.perf_counter() - started:.0f} s")
+    print(bench_run.report())
     if args.json:
         args.json.write_text(json.dumps({"chromium": version, "build": manifest["build"], "runs": args.runs,
                                          "results": results, "counts": counts}, indent=1))

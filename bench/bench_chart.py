@@ -37,7 +37,6 @@ nothing about timings.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -45,8 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (BenchServer, LoadMonitor, busy_processes, launch, machine_load, ms,  # noqa: E402
-                    snapshot_dist, stats, table)
+from common import BenchRun, add_person, arg_parser, launch, ms, open_app, run_py, stats, table  # noqa: E402
 
 DAY_MS = 86_400_000
 
@@ -81,7 +79,7 @@ def add(kind, at, payload):
     batch.append(log._new_event(id=eid, recipient=rid, kind=kind, entry=eid, op=CREATE, revises=(), at=at,
                                 payload=payload))
     made += 1
-for day in range(365):
+for day in range({vital_days}):
     for vital, per_day, make in vitals:
         for k in range(per_day):
             add("vital", now - day * DAY - k * (DAY // per_day) - 60_000, {{"type": vital, **make()}})
@@ -191,12 +189,11 @@ GET_ALL = """async ([index, lower, upper]) => {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = arg_parser(__doc__)
     p.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
     p.add_argument("--entries", type=int, default=100_000, help="entries in the database (default 100000)")
-    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
-    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
-    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    p.add_argument("--vital-days", type=int, default=365,
+                   help="days of vitals among the entries (default 365: 6,570 readings)")
     return p.parse_args(argv)
 
 
@@ -204,12 +201,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    started = time.perf_counter()
-    load_before = machine_load()
-    busy_before = busy_processes()
-    dist, manifest = snapshot_dist(args.dist, args.build)
-    server = BenchServer(dist).start()
-    monitor = LoadMonitor().start()
+    bench_run = BenchRun(args.dist, args.build)
+    server, manifest, monitor = bench_run.server, bench_run.manifest, bench_run.monitor
     results: dict[str, list] = {}
 
     def add(key, value):
@@ -220,23 +213,14 @@ def main(argv=None) -> int:
         version = browser.version
         context = browser.new_context(viewport={"width": 768, "height": 1024}, timezone_id="UTC")
         page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.app_url + "?debug=1")
-        page.wait_for_function("document.documentElement.dataset.appState === 'ready'", timeout=180_000)
-        page.fill("#f-name", "Ann")
-        page.click("form[data-form=caregiver] button[type=submit]")
-        page.wait_for_selector("form[data-form=recipient]")
-        page.fill("#f-name", "Mum")
-        page.click("form[data-form=recipient] button[type=submit]")
-        page.wait_for_selector("main h1.recipient-name")
-        page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=30_000)
+        errors = open_app(page, server.app_url)
+        add_person(page)
 
         def py(source: str):
-            return json.loads(page.evaluate("(src) => window.carelogDebug.runPython(src)", source))
+            return run_py(page, source)
 
         t_seed = time.perf_counter()
-        seeded = py(SEED.format(entries=args.entries))
+        seeded = py(SEED.format(entries=args.entries, vital_days=args.vital_days))
         seed_s = time.perf_counter() - t_seed
         rid, now = seeded["recipient"], seeded["now"]
         print(f"seeded {seeded['made']:,} entries in {seed_s:.0f} s", flush=True)
@@ -291,9 +275,7 @@ def main(argv=None) -> int:
             print("page errors:", errors, file=sys.stderr)
         context.close()
         browser.close()
-    server.stop()
-    monitor.stop()
-    elapsed_all = time.perf_counter() - started
+    bench_run.finish()
 
     def row(label, key, ref=None):
         med, lo_, hi_ = stats(results[key])
@@ -328,9 +310,7 @@ def main(argv=None) -> int:
     print(table(["ms (performance.now() in the page)", "median", "min", "max", "ratio"], rows, aligns="lrrrr"))
     print("ratio: the row / its JS baseline from the same run.")
     print()
-    print(f"machine before: {load_before}; CPU in use (1 s, % of one core): {', '.join(busy_before)}")
-    print(monitor.summary())
-    print(f"total run time {elapsed_all:.0f} s")
+    print(bench_run.report())
     if args.json:
         args.json.write_text(json.dumps({"chromium": version, "build": manifest["build"], "results": results,
                                          "load_samples": monitor.samples}, indent=1))

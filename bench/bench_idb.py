@@ -30,7 +30,6 @@ asserts nothing about timings.
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import json
 import shutil
@@ -40,24 +39,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (BENCH, MARKS_SCRIPT, BenchRun,  # noqa: E402
-                    launch, launch_on_disk, ms, stats, table)
+from common import (BENCH, MARKS_SCRIPT, BenchRun, arg_parser,  # noqa: E402
+                    launch, launch_on_disk, load_page_module, ms, open_app, run_py, stats, table)
 
 READ_DB = "bench-read"
 SEALED_DB = "bench-read-sealed"
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = arg_parser(__doc__)
     p.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
     p.add_argument("--records", type=int, default=20_000, help="records of the bulk write (default 20000)")
     p.add_argument("--range", type=int, default=4_000, help="rows of the range read (default 4000)")
     p.add_argument("--single", type=int, default=200, help="one-record transactions (default 200)")
-    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
-    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
     p.add_argument("--disk", action="store_true",
                    help="use a persistent profile (IndexedDB on disk) instead of an off-the-record context")
-    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
     return p.parse_args(argv)
 
 
@@ -69,8 +65,7 @@ class Page:
 
     def py(self, source: str) -> dict:
         """Run Python in the page; the last expression must be a JSON string."""
-        out = self.page.evaluate("(src) => window.carelogDebug.runPython(src)", source)
-        return json.loads(out)
+        return run_py(self.page, source)
 
     def call(self, expr: str) -> dict:
         return self.py(f"import carelog_bench as b\nawait b.{expr}")
@@ -106,23 +101,10 @@ def main(argv=None) -> int:
             context = browser.new_context()
         context.add_init_script(MARKS_SCRIPT)
         page = context.pages[0] if context.pages else context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server.app_url + "?debug=1", wait_until="commit")
-        page.wait_for_function("['ready','error'].includes(document.documentElement.dataset.appState)",
-                               timeout=120_000)
-        if page.evaluate("document.documentElement.dataset.appState") != "ready":
-            text = page.evaluate("document.getElementById('boot-error-detail')?.textContent")
-            raise SystemExit(f"the app did not start: {text} {errors}")
-        page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=30_000)
+        errors = open_app(page, server.app_url, timeout_ms=120_000)
         bench = Page(page)
         page.evaluate((BENCH / "idb_baseline.js").read_text("utf-8"))
-        page.evaluate("(s) => { globalThis.benchPySource = s; }", (BENCH / "idb_page.py").read_text("utf-8"))
-        bench.py("import js, json, sys, types\n"
-                 "m = types.ModuleType('carelog_bench')\n"
-                 "exec(compile(str(js.globalThis.benchPySource), 'bench/idb_page.py', 'exec'), m.__dict__)\n"
-                 "sys.modules['carelog_bench'] = m\n"
-                 "json.dumps({})")
+        load_page_module(page, BENCH / "idb_page.py", "carelog_bench")
         bench.call(f"publish_records({n})")
 
         # (1) + (2) bulk write, alternating which side goes first.

@@ -28,7 +28,6 @@ a run's time went. Not a test: asserts nothing about timings.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -37,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (BENCH, ROOT, BenchServer, LoadMonitor, launch, machine_load, ms, snapshot_dist,  # noqa: E402
-                    table)
+from common import (BENCH, ROOT, BenchServer, LoadMonitor, arg_parser, launch, load_page_module,  # noqa: E402
+                    machine_load, ms, open_app, run_py, snapshot_dist, table)
 
 sys.path.insert(0, str(ROOT))
 from tests.sync.nginx_server import NginxServer  # noqa: E402
@@ -93,13 +92,10 @@ JS_RAW_WRITE = """async ([name, feedToo]) => {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = arg_parser(__doc__)
     p.add_argument("--entries", type=int, default=10_000, help="entries pushed and pulled (default 10000)")
     p.add_argument("--join", type=int, default=50_000, help="size of the circle a new device joins (default 50000)")
     p.add_argument("--segment-events", type=int, default=0, help="events per segment (default: the app's)")
-    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
-    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
-    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
     return p.parse_args(argv)
 
 
@@ -113,15 +109,9 @@ class Device:
         self.nginx_origin = nginx_origin
         self.to_nginx = 0
         self.page.on("request", self._on_request)
-        self.page.goto(server.app_url + "?debug=1")
-        self.page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=120_000)
-        self.page.evaluate("(s) => { globalThis.benchSyncSource = s; }",
-                           (BENCH / "sync_page.py").read_text("utf-8"))
-        self.page.evaluate("(src) => window.carelogDebug.runPython(src)",
-                           "import sys, types, js\n"
-                           "m = types.ModuleType('carelog_sync_bench')\n"
-                           "exec(compile(str(js.globalThis.benchSyncSource), 'bench/sync_page.py', 'exec'), m.__dict__)\n"
-                           "sys.modules['carelog_sync_bench'] = m\n'ok'")
+        open_app(self.page, server.app_url, timeout_ms=120_000)
+        load_page_module(self.page, BENCH / "idb_page.py", "carelog_bench")  # its make_events
+        load_page_module(self.page, BENCH / "sync_page.py", "carelog_sync_bench")
         for _ in range(600):
             if self.py("from carelog.ui import sync_dom\nimport json\njson.dumps(sync_dom.PANEL is not None)"):
                 break
@@ -134,7 +124,7 @@ class Device:
             self.to_nginx += 1
 
     def py(self, source: str):
-        return json.loads(self.page.evaluate("(src) => window.carelogDebug.runPython(src)", source))
+        return run_py(self.page, source)
 
     def call(self, expr: str):
         return self.py(f"import carelog_sync_bench as b\nawait b.{expr}")

@@ -12,7 +12,11 @@
   dist copy, server, load monitor) and its closing lines of the report.
 - ``launch()``: Debian's Chromium with the project's flags.
 - ``MARKS_SCRIPT``: an init script that timestamps boot phases in the page.
+- ``open_app()`` / ``add_person()`` / ``run_py()`` / ``load_page_module()``: the
+  app opened with ``?debug=1`` and ready, its first caregiver and person, Python
+  run in the page, and a bench's in-page half (bench/*_page.py) loaded as a module.
 - ``stats()`` / ``table()``: median/min/max and a plain text table.
+- ``arg_parser()``: the options every benchmark has (--dist, --build, --json).
 
 The bare page (bench/pages/) loads ``vendor/pyodide/pyodide.mjs`` from the same
 dist copy (mapped to ``/bench/bare/vendor/pyodide/``) and times ``loadPyodide()``.
@@ -23,6 +27,7 @@ sw.js does, so that a reload with the server stopped is served from the worker.
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import hashlib
 import http.server
@@ -240,6 +245,16 @@ class BenchRun:
             f"total run time {self.elapsed:.0f} s"])
 
 
+def arg_parser(doc: str) -> argparse.ArgumentParser:
+    """A command-line parser, described by doc's first paragraph, with the
+    options every benchmark has: --dist, --build and --json."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--dist", type=Path, help="built site to copy (default: dist/)")
+    p.add_argument("--build", action="store_true", help="build the working tree into a temp folder instead")
+    p.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    return p
+
+
 # --------------------------------------------------------------------------- browser
 
 def launch(playwright):
@@ -252,6 +267,51 @@ def launch_on_disk(playwright, user_data_dir: Path):
     a tablet, instead of an off-the-record context's memory."""
     return playwright.chromium.launch_persistent_context(
         str(user_data_dir), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+READY_OR_ERROR = "['ready','error'].includes(document.documentElement.dataset.appState)"
+
+
+def open_app(page, url: str, timeout_ms: float = 180_000) -> list[str]:
+    """Open the app at url with ?debug=1 and wait until it is ready and its
+    Python hook (window.carelogDebug.runPython) is there. Returns the list the
+    page's uncaught errors are collected in; exits if the app does not start."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "?debug=1", wait_until="commit")
+    page.wait_for_function(READY_OR_ERROR, timeout=timeout_ms)
+    if page.evaluate("document.documentElement.dataset.appState") != "ready":
+        text = page.evaluate("document.getElementById('boot-error-detail')?.textContent")
+        raise SystemExit(f"the app did not start: {text} {errors}")
+    page.wait_for_function("typeof window.carelogDebug?.runPython === 'function'", timeout=30_000)
+    return errors
+
+
+def add_person(page, caregiver: str = "Ann", recipient: str = "Mum") -> None:
+    """From a fresh app: name the caregiver and add a care recipient, through the UI."""
+    page.fill("#f-name", caregiver)
+    page.click("form[data-form=caregiver] button[type=submit]")
+    page.wait_for_selector("form[data-form=recipient]")
+    page.fill("#f-name", recipient)
+    page.click("form[data-form=recipient] button[type=submit]")
+    page.wait_for_selector("main h1.recipient-name")
+
+
+def run_py(page, source: str):
+    """Run Python in the page; its last expression must be a JSON string (returned parsed)."""
+    return json.loads(page.evaluate("(src) => window.carelogDebug.runPython(src)", source))
+
+
+def load_page_module(page, path: Path, name: str) -> None:
+    """Load a bench's in-page half (Python source at path) as module `name` inside Pyodide."""
+    page.evaluate("([name, src]) => { (globalThis.benchSources ??= {})[name] = src; }",
+                  [name, path.read_text("utf-8")])
+    source = f"str(getattr(js.globalThis.benchSources, {name!r}))"
+    run_py(page, "import js, json, sys, types\n"
+                 f"m = types.ModuleType({name!r})\n"
+                 f"exec(compile({source}, {str(path.relative_to(ROOT))!r}, 'exec'), m.__dict__)\n"
+                 f"sys.modules[{name!r}] = m\n"
+                 "json.dumps({})")
 
 
 # Timestamps (performance.now(), ms since navigation start) of boot phases:

@@ -1,10 +1,13 @@
 // JS half of bench/bench_idb.py: the pure-JS IndexedDB baseline.
 // bench_idb.py evaluates this expression in the carelog page; it defines
-// globalThis.benchJs. Records come from globalThis.benchRecordsJson (written
-// by bench/idb_page.py from the same Event objects) and are parsed to JS
-// objects OUTSIDE the timed spans. The schema is written out here (not taken
-// from the app) and bench_idb.py checks it equals the app's database schema.
-(() => {
+// globalThis.benchJs (with the request/done helpers of the app's js/vault.js).
+// Records come from globalThis.benchRecordsJson (written by bench/idb_page.py
+// from the same Event objects) and are parsed to JS objects OUTSIDE the timed
+// spans. The schema is written out here (not taken from the app) and
+// bench_idb.py checks it equals the app's database schema.
+(async () => {
+  // The app's own promise wrappers for a request and a transaction.
+  const { request, done } = await import(new URL("js/vault.js", location.href).href);
   const VERSION = globalThis.carelogIdb.DB_VERSION; // the app's schema (public/js/idb.js)
 
   // schema "v1" (reference only): the first release's two indexes.
@@ -22,20 +25,6 @@
     // schema 4: the search's word index (public/js/terms.js)
     db.createObjectStore("terms", { keyPath: "id" }).createIndex("by_term", "t", { multiEntry: true });
     db.createObjectStore("vital_days"); // schema 5: the charts' cache (unused by the baseline)
-  }
-
-  function request(req) {
-    return new Promise((resolve, reject) => {
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-
-  function done(tx) {
-    return new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onabort = () => reject(tx.error || new Error("aborted"));
-    });
   }
 
   function open(name, withSchema = true, schema = "full") {

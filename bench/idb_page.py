@@ -7,6 +7,8 @@ and calls its coroutines; each returns a JSON string of figures. Times are
 call only (building the Event objects is never inside a timed span).
 
 The JS half (bench/idb_baseline.js) exposes ``globalThis.benchJs``.
+bench/sync_page.py uses ``make_events`` and ``now`` too (bench_sync.py loads
+this module first).
 """
 
 import json
@@ -46,7 +48,7 @@ def _payload(i: int, kind: str) -> dict:
     return {"text": f"Slept well, ate half of lunch, walked to the garden ({i})."}
 
 
-def make_events(n: int, prefix: str = "e") -> list:
+def make_events(n: int, prefix: str = "e", device: str = "bench-device") -> list:
     """n create events for one recipient, one a minute, kinds in rotation."""
     events = []
     for i in range(n):
@@ -54,8 +56,8 @@ def make_events(n: int, prefix: str = "e") -> list:
         at = BASE_AT + i * STEP_MS
         events.append(Event.create(
             id=f"{prefix}-{i:06d}", recipient=RECIPIENT, kind=kind, at=at,
-            payload=_payload(i, kind), author="Ann", device="bench-device",
-            hlc=Stamp(at, 0, "bench-device").encode()))
+            payload=_payload(i, kind), author="Ann", device=device,
+            hlc=Stamp(at, 0, device).encode()))
     return events
 
 

@@ -6,34 +6,16 @@ with the app's own adapters (``FetchTransport``, ``WebCryptoCipher``, the
 IndexedDB store as store and feed, IndexedDB settings), each wrapped in a thin
 timer, so a run's time can be split into network, crypto, IndexedDB and the
 rest (Python: JSON, hashing, checks). Every coroutine returns a JSON string.
+The entries come from bench/idb_page.py's ``make_events`` (module
+``carelog_bench``, loaded first).
 """
 
 import json
 
-import js  # noqa: F401 - only inside Pyodide
-
-from carelog.domain.events import Event
-from carelog.domain.hlc import Stamp
 from carelog.ports import Cipher, EventFeed, SyncTransport
 from carelog.sync.engine import SyncOptions, sync_once
 from carelog.ui import sync_dom
-
-BASE_AT = 1_764_000_000_000
-KINDS = ("medication", "vital", "symptom", "note")
-
-
-def now() -> float:
-    return js.performance.now()
-
-
-def _payload(i: int, kind: str) -> dict:
-    if kind == "medication":
-        return {"name": "Metformin", "dose": "500 mg", "route": "oral", "status": "given"}
-    if kind == "vital":
-        return {"type": "pulse", "value": 60 + i % 40, "unit": "/min"}
-    if kind == "symptom":
-        return {"name": "pain", "severity": i % 10, "where": "left knee"}
-    return {"text": f"Slept well, ate half of lunch, walked to the garden ({i})."}
+from carelog_bench import make_events, now
 
 
 class Timer:
@@ -167,14 +149,7 @@ def _service():
 async def fill(n: int, prefix: str) -> str:
     """n new entries in this device's store (not timed: the caregivers made them)."""
     log = _service().log
-    device = log.device_id
-    events = []
-    for i in range(n):
-        kind = KINDS[i % len(KINDS)]
-        at = BASE_AT + i * 60_000
-        events.append(Event.create(id=f"{prefix}-{i:06d}", recipient="r-bench", kind=kind, at=at,
-                                   payload=_payload(i, kind), author="Ann", device=device,
-                                   hlc=Stamp(at, 0, device).encode()))
+    events = make_events(n, prefix, log.device_id)
     for start in range(0, n, 10_000):
         await log.store.put_events(events[start:start + 10_000])
     return json.dumps({"stored": n})
