@@ -5,13 +5,14 @@ npm registry, a devDependency used by the tests only) and touch-target size.
     install_axe(page)            # before page.goto: an init script, so the CSP stays as it is
     ...
     check_screen(page, "home")   # fails on serious/critical violations or targets under 44px
+    go_and_check(page, "header a.settings-link", "Settings", "settings", seen)  # click, wait, check
 """
 
 from __future__ import annotations
 
 import json
 
-from .helpers import REPO
+from .helpers import REPO, wait_screen
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 MIN_TARGET_PX = 44
@@ -52,3 +53,10 @@ def check_screen(page, name: str, seen: list[str] | None = None, root: str = "#a
         assert not violations, f"{name}: {json.dumps(violations, indent=2)}"
     if seen is not None:
         seen.append(name)
+
+
+def go_and_check(page, link: str, heading: str, name: str, seen: list[str] | None = None) -> None:
+    """Click ``link``, wait for the screen whose h1 reads ``heading``, and check it (check_screen)."""
+    page.click(link)
+    wait_screen(page, heading)
+    check_screen(page, name, seen)

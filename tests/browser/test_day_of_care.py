@@ -19,7 +19,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from .a11y import check_screen, install_axe
+from .a11y import check_screen, go_and_check, install_axe
 from .helpers import TABLET, setup_person, wait_for_toast, wait_ready, wait_screen
 
 pytestmark = pytest.mark.browser
@@ -39,9 +39,7 @@ def test_a_day_of_care(make_page, app_server):
     check_screen(page, "home", seen)
 
     # --- profile: the device's time zone is the default ------------------------
-    page.click("main a[data-care=profile]")
-    wait_screen(page, "Profile")
-    check_screen(page, "profile (empty)", seen)
+    go_and_check(page, "main a[data-care=profile]", "Profile", "profile (empty)", seen)
     page.click("main a[href='#/profile/edit']")
     expect(page.locator("form[data-form=profile]")).to_be_visible()
     expect(page.locator("#f-timezone")).to_have_value(ZONE)
@@ -64,9 +62,7 @@ def test_a_day_of_care(make_page, app_server):
     # --- care plan: a medication at 08:00 and 20:00 ------------------------------
     page.click("a.brand")
     wait_screen(page, "Mum")
-    page.click("main a[data-care=plan]")
-    wait_screen(page, "Care plan")
-    check_screen(page, "care plan (empty)", seen)
+    go_and_check(page, "main a[data-care=plan]", "Care plan", "care plan (empty)", seen)
     page.click("main a[href='#/plan/new/med_plan']")
     wait_screen(page, "Add a medication")
     expect(page.locator("#f-start_date")).to_have_value("2026-03-02")
@@ -141,17 +137,12 @@ def test_a_day_of_care(make_page, app_server):
     expect(page.locator("li.alert.open")).to_have_count(0)
 
     # --- limits, daily living, appointments: reachable and accessible ------------
-    page.click("main a[href='#/alerts/limits']")
-    wait_screen(page, "Alert limits")
-    check_screen(page, "limits", seen)
-    page.click("main a[href='#/alerts/limits/systolic']")
-    wait_screen(page, "Alert limit: Systolic (top number)")
-    check_screen(page, "limit form", seen)
+    go_and_check(page, "main a[href='#/alerts/limits']", "Alert limits", "limits", seen)
+    go_and_check(page, "main a[href='#/alerts/limits/systolic']", "Alert limit: Systolic (top number)",
+                 "limit form", seen)
     page.click("a.brand")
     wait_screen(page, "Mum")
-    page.click("main a[data-care=daily]")
-    wait_screen(page, "Daily living")
-    check_screen(page, "daily living", seen)
+    go_and_check(page, "main a[data-care=daily]", "Daily living", "daily living", seen)
     page.click("main a[data-category=fluids]")
     wait_screen(page, "Drinks")
     page.fill("#f-amount_ml", "250")

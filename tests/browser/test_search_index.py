@@ -69,13 +69,26 @@ def terms_of_rows(rows) -> set[str]:
     return {element[0] for row in rows for element in row["t"] if len(element) == 2}  # [term, at]
 
 
-def test_search_by_word_start_case_and_accents_with_the_lock_off(make_page, app_server):
+def one_row_per_event(raw) -> bool:
+    return sorted(row["id"] for row in raw["rows"]) == sorted(raw["events"])
+
+
+def fresh_app(make_page, app_server, lock: bool):
+    """A new page with the app (?debug=1): the passphrase lock set up or skipped, then Ann caring for Mum."""
     page = make_page()
     page.goto(app_server.url + "?debug=1")
     wait_ready(page)
-    page.click("[data-lock=skip]")
-    page.click("[data-lock=skip-confirm]")
-    setup_person(page)
+    if lock:
+        set_up_lock(page)
+    else:
+        page.click("[data-lock=skip]")
+        page.click("[data-lock=skip-confirm]")
+    setup_person(page, caregiver="Ann", recipient="Mum")
+    return page
+
+
+def test_search_by_word_start_case_and_accents_with_the_lock_off(make_page, app_server):
+    page = fresh_app(make_page, app_server, lock=False)
     run_python(page, APP_LOG + """
 for i in range(300):
     await log.log(rid, "note", {"text": f"Routine check {i}, slept well"})
@@ -99,7 +112,7 @@ await log.delete(gone.id)
 
     raw = page.evaluate(RAW_TERMS)
     assert raw["version"] == raw["expected"] and raw["pending"] == 0
-    assert sorted(row["id"] for row in raw["rows"]) == sorted(raw["events"])  # one row per event
+    assert one_row_per_event(raw)
     terms = terms_of_rows(raw["rows"])
     assert {"amb", "ambul", "ambulanc", "caf", "cre", "kit", "wob", "3am"} <= terms
     assert "mbulance" not in terms and "ambu" not in terms  # the stored prefix lengths: 3, 5, 8, 12
@@ -131,11 +144,7 @@ await log.store.put_pulled([note], log.settings, {"pull_checkpoint_test": 1})
 
 
 def test_search_with_the_lock_on_stores_no_word_in_clear(make_page, app_server):
-    page = make_page()
-    page.goto(app_server.url + "?debug=1")
-    wait_ready(page)
-    set_up_lock(page)
-    setup_person(page, caregiver="Ann", recipient="Mum")
+    page = fresh_app(make_page, app_server, lock=True)
     log_note(page, "Zebrafinch called the ambulance")
     log_note(page, "Slept well after the Quillwort tea")
     assert search(page, "zebra AMB") == ["Zebrafinch called the ambulance"]
@@ -151,7 +160,7 @@ def test_search_with_the_lock_on_stores_no_word_in_clear(make_page, app_server):
                                                  "Ann", "Mum"]))
         assert not stored & clear  # no term of those words, not even a short prefix, is stored as it is
         assert all(len(t) == 12 for t in stored)  # 9 bytes of HMAC-SHA256, base64
-        assert sorted(row["id"] for row in raw["rows"]) == sorted(raw["events"])
+        assert one_row_per_event(raw)
 
     assert_no_clear_terms()
     # a reload and unlock derive the term key again: the stored tokens still match
@@ -167,12 +176,7 @@ def test_search_with_the_lock_on_stores_no_word_in_clear(make_page, app_server):
 
 
 def test_turning_the_lock_on_replaces_clear_terms(make_page, app_server):
-    page = make_page()
-    page.goto(app_server.url + "?debug=1")
-    wait_ready(page)
-    page.click("[data-lock=skip]")
-    page.click("[data-lock=skip-confirm]")
-    setup_person(page)
+    page = fresh_app(make_page, app_server, lock=False)
     log_note(page, "Quokka ate porridge")
     assert {"quo", "quokk", "ate", "por", "porri"} <= terms_of_rows(page.evaluate(RAW_TERMS)["rows"])
     page.click("a.settings-link")
@@ -241,7 +245,7 @@ def test_upgrade_from_the_previous_schema_indexes_what_is_stored(make_page, app_
     assert search(page, "old note 399") == ["Old note 399"]
     raw = page.evaluate(RAW_TERMS)
     assert raw["version"] == latest and raw["pending"] == 0
-    assert sorted(row["id"] for row in raw["rows"]) == sorted(raw["events"])
+    assert one_row_per_event(raw)
     stored = terms_of_rows(raw["rows"])
     if sealed:
         assert not {"marma", "marmalad", "param", "old", "not", "399"} & stored
