@@ -13,6 +13,7 @@ yet) and the fault tests inject 500s, so those lines are allowed.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -64,14 +65,22 @@ def browser():
         yield chromium
 
 
-@pytest.fixture
-def make_device(browser, app_server, nginx, request):
-    """Factory: a new device (browser context) with the app booted (``?debug=1``)."""
-    with guarded_pages(browser, request, lambda: SyncGuard(app_server, nginx.origin), 60_000) as open_page:
+@contextlib.contextmanager
+def booted_devices(browser, app_server: AppServer, request, endpoint_origin: str):
+    """Factory of devices (browser contexts with the app booted, ``?debug=1``)
+    whose guard allows the app's origin and endpoint_origin, nothing else."""
+    with guarded_pages(browser, request, lambda: SyncGuard(app_server, endpoint_origin), 60_000) as open_page:
         def factory():
             page = open_page()
             page.goto(app_server.url + "?debug=1")
             wait_ready(page)
             return page
 
+        yield factory
+
+
+@pytest.fixture
+def make_device(browser, app_server, nginx, request):
+    """Factory: a new device (browser context) with the app booted (``?debug=1``)."""
+    with booted_devices(browser, app_server, request, nginx.origin) as factory:
         yield factory

@@ -18,8 +18,8 @@ from playwright.sync_api import expect
 from carelog.sync import format as fmt
 
 from ..browser.a11y import check_screen, install_axe
-from ..browser.helpers import guarded_pages, run_python, setup_person, timeline_summaries, wait_ready, wait_screen
-from .conftest import SyncGuard
+from ..browser.helpers import run_python, setup_person, timeline_summaries, wait_ready, wait_screen
+from .conftest import booted_devices
 from .devices import RECIPIENT, add_note, state, sync, sync_until_clean, welcome
 from .s3_server import BUCKET, PREFIX, S3Server
 
@@ -48,13 +48,7 @@ def s3(tmp_path, app_server):
 @pytest.fixture
 def make_s3_device(browser, app_server, s3, request):
     """A device whose guard allows the app's origin and the bucket's origin, nothing else."""
-    with guarded_pages(browser, request, lambda: SyncGuard(app_server, s3.origin), 60_000) as open_page:
-        def factory():
-            page = open_page()
-            page.goto(app_server.url + "?debug=1")
-            wait_ready(page)
-            return page
-
+    with booted_devices(browser, app_server, request, s3.origin) as factory:
         yield factory
 
 
