@@ -9,19 +9,25 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .a11y import AXE, check_screen, install_axe
-from .helpers import TABLET, wait_for_toast, wait_ready, wait_screen
+from .a11y import AXE, check_screen, go_and_check, install_axe
+from .helpers import TABLET, setup_person, wait_for_toast, wait_ready, wait_screen
 
 pytestmark = pytest.mark.browser
 
 
-def test_core_screens_have_no_serious_violations(make_page, app_server):
+def app_with_axe(make_page, app_server):
+    """A tablet-sized page with axe-core loaded and the app ready."""
     if not AXE.is_file():
         pytest.skip("axe-core is not installed (npm ci)")
     page = make_page(viewport=TABLET)
     install_axe(page)
     page.goto(app_server.url)
     wait_ready(page)
+    return page
+
+
+def test_core_screens_have_no_serious_violations(make_page, app_server):
+    page = app_with_axe(make_page, app_server)
     seen: list[str] = []
 
     wait_screen(page, "Welcome to carelog")
@@ -30,13 +36,9 @@ def test_core_screens_have_no_serious_violations(make_page, app_server):
     expect(page.locator("#form-problem")).to_be_visible()
     check_screen(page, "welcome with an error", seen)
     page.fill("#f-name", "Ann")
-    page.click("form[data-form=caregiver] button[type=submit]")
-    wait_screen(page, "Who do you care for?")
-    check_screen(page, "add a person", seen)
+    go_and_check(page, "form[data-form=caregiver] button[type=submit]", "Who do you care for?", "add a person", seen)
     page.fill("#f-name", "Mum")
-    page.click("form[data-form=recipient] button[type=submit]")
-    wait_screen(page, "Mum")
-    check_screen(page, "home (empty)", seen)
+    go_and_check(page, "form[data-form=recipient] button[type=submit]", "Mum", "home (empty)", seen)
 
     for kind in ("medication", "symptom", "note"):
         page.click(f"main a.log-button[data-kind={kind}]")
@@ -44,9 +46,7 @@ def test_core_screens_have_no_serious_violations(make_page, app_server):
         check_screen(page, f"log {kind}", seen)
         page.click("main a:has-text('Cancel')")
         wait_screen(page, "Mum")
-    page.click("main a.log-button[data-kind=vital]")
-    wait_screen(page, "Which vital sign?")
-    check_screen(page, "which vital", seen)
+    go_and_check(page, "main a.log-button[data-kind=vital]", "Which vital sign?", "which vital", seen)
     page.click("main a.log-button[data-vital=blood_pressure]")
     page.click("form[data-form='log:vital'] button[type=submit]")  # empty: errors
     expect(page.locator("#form-problem")).to_be_visible()
@@ -58,43 +58,22 @@ def test_core_screens_have_no_serious_violations(make_page, app_server):
     wait_screen(page, "Mum")
     check_screen(page, "home with an entry and a toast", seen)
 
-    page.click("ol.timeline .item-link")
-    wait_screen(page, "Vital sign")
-    check_screen(page, "entry", seen)
-    page.click("main a:has-text('History')")
-    wait_screen(page, "History")
-    check_screen(page, "history", seen)
-    page.click("header a.settings-link")
-    wait_screen(page, "Settings")
-    check_screen(page, "settings", seen)
-    page.click("header a.who")
-    wait_screen(page, "Choose a person")
-    check_screen(page, "people", seen)
+    go_and_check(page, "ol.timeline .item-link", "Vital sign", "entry", seen)
+    go_and_check(page, "main a:has-text('History')", "History", "history", seen)
+    go_and_check(page, "header a.settings-link", "Settings", "settings", seen)
+    go_and_check(page, "header a.who", "Choose a person", "people", seen)
     assert len(seen) == 14, seen
 
 
 def test_timeline_notifications_and_daily_care_edit_screens_have_no_serious_violations(make_page, app_server):
     """The timeline with filters (also with a problem and no results), the edit
     screens of daily living and appointments, and Settings with notifications."""
-    if not AXE.is_file():
-        pytest.skip("axe-core is not installed (npm ci)")
-    page = make_page(viewport=TABLET)
-    install_axe(page)
-    page.goto(app_server.url)
-    wait_ready(page)
-    wait_screen(page, "Welcome to carelog")
-    page.fill("#f-name", "Ann")
-    page.click("form[data-form=caregiver] button[type=submit]")
-    wait_screen(page, "Who do you care for?")
-    page.fill("#f-name", "Mum")
-    page.click("form[data-form=recipient] button[type=submit]")
-    wait_screen(page, "Mum")
+    page = app_with_axe(make_page, app_server)
+    setup_person(page, "Ann", "Mum")
     seen: list[str] = []
 
     page.click("main a[data-care=daily]")
-    page.click("main a[data-category=fluids]")
-    wait_screen(page, "Drinks")
-    check_screen(page, "daily living form with its time", seen)
+    go_and_check(page, "main a[data-category=fluids]", "Drinks", "daily living form with its time", seen)
     page.fill("#f-amount_ml", "250")
     page.click("form[data-form='daily:fluids'] button[type=submit]")
     wait_for_toast(page, "Saved")
@@ -107,20 +86,14 @@ def test_timeline_notifications_and_daily_care_edit_screens_have_no_serious_viol
     page.click("a.brand")
     wait_screen(page, "Mum")
 
-    page.click("ol.timeline li.kind-daily_living .item-link")
-    wait_screen(page, "Daily living")
-    check_screen(page, "daily living entry", seen)
+    go_and_check(page, "ol.timeline li.kind-daily_living .item-link", "Daily living", "daily living entry", seen)
     page.click("main a:has-text('Back')")
     wait_screen(page, "Mum")
-    page.click("ol.timeline li.kind-appointment .item-link")
-    wait_screen(page, "Appointment")
-    check_screen(page, "appointment entry", seen)
+    go_and_check(page, "ol.timeline li.kind-appointment .item-link", "Appointment", "appointment entry", seen)
     page.click("main a:has-text('Back')")
     wait_screen(page, "Mum")
 
-    page.click("main a[data-care=timeline]")
-    wait_screen(page, "Timeline")
-    check_screen(page, "timeline", seen)
+    go_and_check(page, "main a[data-care=timeline]", "Timeline", "timeline", seen)
     page.fill("#f-q", "nothing like this")
     page.click("form[data-form=timeline-filter] button[type=submit]")
     expect(page.locator("main")).to_contain_text("Nothing matches")
