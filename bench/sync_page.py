@@ -23,9 +23,14 @@ class Timer:
         self.spent = {}
         self.calls = {}
 
-    def add(self, name: str, start: float) -> None:
-        self.spent[name] = self.spent.get(name, 0.0) + now() - start
-        self.calls[name] = self.calls.get(name, 0) + 1
+    async def timed(self, name: str, awaitable):
+        """Await it; its time (also when it fails) and one call go to ``name``."""
+        start = now()
+        try:
+            return await awaitable
+        finally:
+            self.spent[name] = self.spent.get(name, 0.0) + now() - start
+            self.calls[name] = self.calls.get(name, 0) + 1
 
 
 class TimedTransport(SyncTransport):
@@ -34,28 +39,16 @@ class TimedTransport(SyncTransport):
         self.sent = self.received = 0
 
     async def get(self, url, etag=None):
-        t = now()
-        try:
-            resp = await self.inner.get(url, etag)
-            self.received += len(resp.body)
-            return resp
-        finally:
-            self.timer.add("network GET", t)
+        resp = await self.timer.timed("network GET", self.inner.get(url, etag))
+        self.received += len(resp.body)
+        return resp
 
     async def put(self, url, body, if_match=None):
-        t = now()
-        try:
-            self.sent += len(body)
-            return await self.inner.put(url, body, if_match)
-        finally:
-            self.timer.add("network PUT", t)
+        self.sent += len(body)
+        return await self.timer.timed("network PUT", self.inner.put(url, body, if_match))
 
     async def list(self, folder_url):
-        t = now()
-        try:
-            return await self.inner.list(folder_url)
-        finally:
-            self.timer.add("network list", t)
+        return await self.timer.timed("network list", self.inner.list(folder_url))
 
 
 class TimedCipher(Cipher):
@@ -64,18 +57,10 @@ class TimedCipher(Cipher):
         self.alg, self.iv_length = inner.alg, inner.iv_length
 
     async def encrypt(self, plaintext):
-        t = now()
-        try:
-            return await self.inner.encrypt(plaintext)
-        finally:
-            self.timer.add("AES-GCM encrypt", t)
+        return await self.timer.timed("AES-GCM encrypt", self.inner.encrypt(plaintext))
 
     async def decrypt(self, sealed):
-        t = now()
-        try:
-            return await self.inner.decrypt(sealed)
-        finally:
-            self.timer.add("AES-GCM decrypt", t)
+        return await self.timer.timed("AES-GCM decrypt", self.inner.decrypt(sealed))
 
 
 class TimedStore(EventFeed):
@@ -85,32 +70,17 @@ class TimedStore(EventFeed):
         self.inner, self.timer = inner, timer
 
     async def put_events(self, events):
-        t = now()
-        try:
-            return await self.inner.put_events(events)
-        finally:
-            self.timer.add("IndexedDB put_events", t)
+        return await self.timer.timed("IndexedDB put_events", self.inner.put_events(events))
 
     async def events_after(self, cursor, limit, device=None):
-        t = now()
-        try:
-            return await self.inner.events_after(cursor, limit, device)
-        finally:
-            self.timer.add("IndexedDB events_after", t)
+        return await self.timer.timed("IndexedDB events_after", self.inner.events_after(cursor, limit, device))
 
     async def put_pulled(self, events, settings, values):
-        t = now()
-        try:  # the real settings, so the IndexedDB store can write both in one transaction
-            return await self.inner.put_pulled(events, getattr(settings, "inner", settings), values)
-        finally:
-            self.timer.add("IndexedDB put_events", t)
+        real = getattr(settings, "inner", settings)  # so the IndexedDB store can write both in one transaction
+        return await self.timer.timed("IndexedDB put_events", self.inner.put_pulled(events, real, values))
 
     async def records_after(self, cursor, limit, device):
-        t = now()
-        try:
-            return await self.inner.records_after(cursor, limit, device)
-        finally:
-            self.timer.add("IndexedDB records_after", t)
+        return await self.timer.timed("IndexedDB records_after", self.inner.records_after(cursor, limit, device))
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -121,25 +91,13 @@ class TimedSettings:
         self.inner, self.timer = inner, timer
 
     async def get(self, key, default=None):
-        t = now()
-        try:
-            return await self.inner.get(key, default)
-        finally:
-            self.timer.add("IndexedDB settings", t)
+        return await self.timer.timed("IndexedDB settings", self.inner.get(key, default))
 
     async def put(self, key, value):
-        t = now()
-        try:
-            return await self.inner.put(key, value)
-        finally:
-            self.timer.add("IndexedDB settings", t)
+        return await self.timer.timed("IndexedDB settings", self.inner.put(key, value))
 
     async def put_many(self, values):
-        t = now()
-        try:
-            return await self.inner.put_many(values)
-        finally:
-            self.timer.add("IndexedDB settings", t)
+        return await self.timer.timed("IndexedDB settings", self.inner.put_many(values))
 
 
 def _service():
