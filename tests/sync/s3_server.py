@@ -6,6 +6,7 @@ whose key pair may only read and write the circle's folder.
     server = S3Server(tmp_path, app_origin="http://127.0.0.1:8000").start()
     server.endpoint          # http://127.0.0.1:<port>/care-circles/circle/  (path-style)
     server.access_key, server.secret_key, server.region
+    server.temporary         # (access key, secret, session token) of an assumed role: the same policy
     server.objects()         # {key: bytes} of every object in the bucket
     server.put_object(key, body)   # as the bucket's owner (bypasses the circle key's policy)
     server.stop()
@@ -31,6 +32,10 @@ How moto is set up (each verified in tests/sync/test_s3.py or by hand):
   them the browser could not read a listing, a 404 ("no circle yet") or a
   412. The server adds moto's own CORS headers for the request (the same
   rule match) to those answers.
+- Temporary keys: a role with the circle key's policy, assumed through STS
+  (``AssumeRole``); moto then checks the ``X-Amz-Security-Token`` header
+  against the session token (``InvalidToken`` when it differs) and applies
+  the role's policy.
 - Conditional writes are moto's own: ``If-None-Match: *`` on an existing key
   and a wrong ``If-Match`` give 412; ``If-Match`` on a missing key 404.
 
@@ -108,7 +113,7 @@ def serve(port: int, app_origin: str) -> None:
     s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [{
         "AllowedOrigins": [app_origin], "AllowedMethods": ["GET", "PUT", "HEAD"],
         "AllowedHeaders": ["authorization", "content-type", "if-match", "if-none-match", "x-amz-date",
-                           "x-amz-content-sha256"],
+                           "x-amz-content-sha256", "x-amz-security-token"],
         "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]})
     iam = boto3.client("iam", **kw)
     iam.create_user(UserName="circle")
@@ -118,9 +123,17 @@ def serve(port: int, app_origin: str) -> None:
     iam.put_user_policy(UserName="owner", PolicyName="all", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
     owner_key = iam.create_access_key(UserName="owner")["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": "*"}}]}
+    role = iam.create_role(RoleName="circle-tablet", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName="circle-tablet", PolicyName="circle-folder", PolicyDocument=_policy())
+    temporary = boto3.client("sts", **kw).assume_role(RoleArn=role["Arn"], RoleSessionName="tablet",
+                                                      DurationSeconds=3600)["Credentials"]
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0  # from here on every request is authenticated
     print(json.dumps({"access_key": circle_key["AccessKeyId"], "secret_key": circle_key["SecretAccessKey"],
-                      "owner_key": owner_key["AccessKeyId"], "owner_secret": owner_key["SecretAccessKey"]}),
+                      "owner_key": owner_key["AccessKeyId"], "owner_secret": owner_key["SecretAccessKey"],
+                      "temporary": [temporary["AccessKeyId"], temporary["SecretAccessKey"],
+                                    temporary["SessionToken"]]}),
           flush=True)
     sys.stdin.read()  # until the test closes our stdin
     server.stop()
@@ -137,6 +150,7 @@ class S3Server:
         self.access_key = self.secret_key = ""
         self.region = REGION
         self._owner: tuple[str, str] = ("", "")
+        self.temporary: tuple[str, str, str] = ("", "", "")
 
     @property
     def origin(self) -> str:
@@ -158,6 +172,7 @@ class S3Server:
         keys = json.loads(line)
         self.access_key, self.secret_key = keys["access_key"], keys["secret_key"]
         self._owner = (keys["owner_key"], keys["owner_secret"])
+        self.temporary = tuple(keys["temporary"])
         return self
 
     def stop(self) -> None:

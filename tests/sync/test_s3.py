@@ -34,6 +34,7 @@ from carelog.ui import sync_dom
 s = sync_dom.PANEL.service
 json.dumps({"endpoint": s.config.endpoint if s.config else None, "circle": s.config.circle if s.config else None,
             "s3": None if s.s3 is None else [s.s3.access_key, s.s3.secret_key, s.s3.region],
+            "token": None if s.s3 is None else s.s3.session_token,
             "device": s.log.device_id})
 """
 
@@ -52,7 +53,8 @@ def make_s3_device(browser, app_server, s3, request):
         yield factory
 
 
-def fill_s3(page, endpoint: str, region: str, access_key: str, secret_key: str, passphrase: str = "") -> None:
+def fill_s3(page, endpoint: str, region: str, access_key: str, secret_key: str, passphrase: str = "",
+            session_token: str = "") -> None:
     if not page.locator("#sync-settings").is_visible():
         page.click("#sync-root button[data-sync=settings]")
     page.check("#sync-kind input[value=s3]")
@@ -61,6 +63,7 @@ def fill_s3(page, endpoint: str, region: str, access_key: str, secret_key: str, 
     page.fill("#f-s3-region", region)
     page.fill("#f-s3-access-key", access_key)
     page.fill("#f-s3-secret", secret_key)
+    page.fill("#f-s3-session-token", session_token)
     page.fill("#f-sync-passphrase", passphrase)
 
 
@@ -258,3 +261,40 @@ def test_conditional_writes_refused_by_the_bucket(s3, make_s3_device):
     assert "Kept here while the folder is taken" in timeline_summaries(a)
     expect(a.locator("#sync-status-text")).to_contain_text("Another device is writing", timeout=30_000)
     assert report["pending"] >= 1
+
+
+def test_temporary_keys_with_a_session_token(s3, make_s3_device):
+    """Keys from an assumed role (access key, secret, session token): every request carries the
+    token, signed; a token of another set is refused in plain words and saves nothing."""
+    key, secret, token = s3.temporary
+    a = make_s3_device()
+    sent: list[dict] = []
+    a.on("request", lambda r: sent.append(r.headers) if r.url.startswith(s3.origin) else None)
+    setup_person(a, "Ann", RECIPIENT)
+    add_note(a, "Written with temporary keys")
+
+    # a token from another set: the bucket says InvalidToken; nothing is saved
+    fill_s3(a, s3.endpoint, s3.region, key, secret, PASSPHRASE, token[:-8] + "AAAAAAAA")
+    a.click("#sync-root button[data-mode=create]")
+    expect(a.locator("#sync-problem")).to_have_text(
+        "The session token does not belong to this access key ID: copy the key ID, secret and session token "
+        "again, from the same set. Nothing was changed.", timeout=60_000)
+    assert service(a)["s3"] is None and service(a)["endpoint"] is None
+
+    # the right set, pasted with a line break in the token
+    fill_s3(a, s3.endpoint, s3.region, key, secret, PASSPHRASE, token[:60] + "\n" + token[60:])
+    sent.clear()
+    a.click("#sync-root button[data-mode=create]")
+    expect(a.locator("#sync-message")).to_have_text("Circle created.", timeout=60_000)
+    expect(a.locator("#sync-status-text")).to_contain_text("Synced", timeout=60_000)
+    a.click("#sync-root button[data-sync=close]")
+    assert service(a)["s3"] == [key, secret, s3.region] and service(a)["token"] == token
+    assert sent and all(h.get("x-amz-security-token") == token
+                        and "x-amz-security-token" in h.get("authorization", "") for h in sent)
+    assert any("/seg-" in name for name in s3.objects())
+
+    # a device with the lasting key pair of the same folder reads what the temporary keys wrote
+    b = make_s3_device()
+    join(b, s3, "Bea")
+    assert "Written with temporary keys" in timeline_summaries(b)
+    assert service(b)["token"] is None

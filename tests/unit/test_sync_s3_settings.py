@@ -13,7 +13,7 @@ from carelog.bootstrap import build_for_tests
 from carelog.ports import Response
 from carelog.sync import s3_settings
 from carelog.sync.engine import SyncError
-from carelog.sync.s3 import S3Credentials
+from carelog.sync.s3 import S3Credentials, sign
 from carelog.sync.service import KeyStore, SyncService
 
 from test_sync_helpers import Device, new_circle, run
@@ -56,11 +56,35 @@ def test_wrong_settings_are_named_in_plain_words(typed, message):
     assert message in str(raised.value)
 
 
+TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE/+token=" * 12  # an STS session token's alphabet and length
+
+
+def test_temporary_keys_carry_their_session_token():
+    _, creds = s3_settings.check_s3_settings(*GOOD)
+    assert creds.session_token is None and "session_token" not in s3_settings.to_setting(creds)
+    # pasted with the line breaks a long token picks up in a chat or a notes app
+    wrapped = TOKEN[:100] + "\n" + TOKEN[100:200] + " \r\n" + TOKEN[200:]
+    _, creds = s3_settings.check_s3_settings(*GOOD, wrapped)
+    assert creds.session_token == TOKEN and TOKEN not in repr(creds)
+    stored = s3_settings.to_setting(creds)
+    assert stored["session_token"] == TOKEN and s3_settings.from_setting(stored) == creds
+    signed = sign("GET", GOOD[0], {}, None, creds, amz_date="20261124T050000Z")
+    assert signed["x-amz-security-token"] == TOKEN
+    assert "x-amz-security-token" in signed["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    for bad in ("short", TOKEN[:50] + "<script>" + TOKEN[50:], "\u00e9" * 40, "x" * 9000):
+        with pytest.raises(SyncError) as raised:
+            s3_settings.check_s3_settings(*GOOD, bad)
+        assert "The session token looks wrong" in str(raised.value)
+
+
 def test_refusals_in_plain_words():
     body = b'<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code><Message>x</Message></Error>'
     assert s3_settings.refusal_message(403, body).startswith("The secret access key does not match")
     assert "clock" in s3_settings.refusal_message(403, b"<Error><Code>RequestTimeTooSkewed</Code></Error>")
     assert "HTTP 403" in s3_settings.refusal_message(403, b"<html>nope</html>")
+    assert "have expired" in s3_settings.refusal_message(400, b"<Error><Code>ExpiredToken</Code></Error>")
+    assert "session token does not belong" in s3_settings.refusal_message(
+        403, b"<Error><Code>InvalidToken</Code></Error>")
     assert s3_settings.error_code(None) == "" and s3_settings.error_code(b"\xff" * 10) == ""
 
 
@@ -72,13 +96,16 @@ def test_stored_form_round_trips_and_refuses_junk():
 
 
 class RefusingS3(MemoryTransport):
-    """An S3 host twin that refuses every request with an S3 error body unless the secret is right."""
+    """An S3 host twin that refuses every request with an S3 error body unless the secret is right
+    (and every GET with ``host.refusal`` once that is set)."""
 
     def __init__(self, host: MemoryHost, creds: S3Credentials, secret: str):
         super().__init__(host)
         self.ok = creds.secret_key == secret
 
     async def get(self, url, etag=None):
+        if getattr(self.host, "refusal", None) is not None:
+            return self.host.refusal
         if not self.ok:
             return Response(403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>")
         resp = await super().get(url, etag)
@@ -120,6 +147,14 @@ def test_service_keeps_the_key_pair_on_the_device_and_uses_the_s3_transport():
         assert again.s3 == right
         report = await again.sync_now()
         assert report.ok and made[-1] == right
+        # the keys expire (temporary keys): the run says so in plain words and keeps the entries
+        expired_body = b"<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
+        host.refusal = Response(400, expired_body)  # every transport made from now on answers so
+        report = await again.sync_now()
+        assert not report.ok and any(
+            e.startswith("The bucket refused") and "The temporary keys have expired" in e
+            and "Change the keys in Sync settings." in e for e in report.errors), report.errors
+        assert again.s3 == right and await settings.get(s3_settings.S3_KEY) == s3_settings.to_setting(right)
         await again.turn_off()
         assert await settings.get(s3_settings.S3_KEY) is None and again.s3 is None
     run(scenario())

@@ -109,7 +109,12 @@ def _short(device: str) -> str:
     return device[:8]
 
 
-def _status_message(status: int, what: str) -> str:
+def _status_message(status: int, what: str, body: object = None) -> str:
+    from .s3_settings import key_problem  # noqa: PLC0415 (s3_settings imports this module)
+
+    problem = key_problem(body)  # an S3 bucket's refusal of the keys (expired, wrong secret...)
+    if problem:
+        return f"The bucket refused {what}: {problem} Change the keys in Sync settings."
     if status in (401, 403):
         return f"The sync server refused access to {what} (HTTP {status}); check the sync password."
     if status >= 500:
@@ -130,7 +135,7 @@ async def _get(transport: SyncTransport, url: str, etag: str | None, what: str) 
         if not isinstance(resp.body, (bytes, bytearray)):
             resp = Response(status, b"", resp.etag)
         return resp
-    raise _Failed(_status_message(status, what))
+    raise _Failed(_status_message(status, what, resp.body))
 
 
 async def _put(transport: SyncTransport, url: str, body: bytes, if_match: str | None, what: str) -> Response:
@@ -145,7 +150,7 @@ async def _put(transport: SyncTransport, url: str, body: bytes, if_match: str | 
         return resp  # 412 (S3: 404 when the file is gone) = the If-Match precondition failed
     if status in NOT_WRITABLE:
         raise _ReadOnly()
-    raise _Failed(_status_message(status if isinstance(status, int) else 0, what))
+    raise _Failed(_status_message(status if isinstance(status, int) else 0, what, getattr(resp, "body", None)))
 
 
 async def seal(cipher: Cipher | None, plaintext: bytes) -> bytes:

@@ -1,6 +1,6 @@
 """The S3 part of the sync settings, pure: checking what a caregiver typed
-(bucket URL, region, access key id, secret access key) and turning a bucket's
-refusal into a plain sentence.
+(bucket URL, region, access key id, secret access key and, for temporary keys,
+a session token) and turning a bucket's refusal into a plain sentence.
 
     endpoint, creds = check_s3_settings("https://s3.eu-west-1.amazonaws.com/care-circles/mum/",
                                         "", "AKIA...", "secret")
@@ -37,6 +37,7 @@ S3_KEY = "sync_s3"
 _REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$")
 _AWS_HOST = re.compile(r"^(?:(?P<bucket>[^.]+(?:\.[^.]+)*)\.)?s3[.-](?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 _ACCESS_KEY = re.compile(r"^[A-Za-z0-9_+=,.@/-]{3,128}$")
+_SESSION_TOKEN = re.compile(r"^[A-Za-z0-9+/=_.-]{16,8192}$")  # base64-like, as AWS STS issues them
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -51,9 +52,11 @@ def region_from_host(host: str) -> str:
     return match.group("region") if match else ""
 
 
-def check_s3_settings(bucket_url: str, region: str, access_key: str, secret_key: str) -> tuple[str, S3Credentials]:
+def check_s3_settings(bucket_url: str, region: str, access_key: str, secret_key: str,
+                      session_token: str = "") -> tuple[str, S3Credentials]:
     """(endpoint, credentials) from what was typed; ``SyncError`` with a plain
-    sentence for the first thing that is wrong (nothing is saved then)."""
+    sentence for the first thing that is wrong (nothing is saved then).
+    ``session_token`` is for temporary keys (AWS STS); empty for a lasting key pair."""
     bucket_url = (bucket_url or "").strip()
     if not bucket_url:
         raise SyncError("Type the bucket URL, for example https://s3.eu-west-1.amazonaws.com/care-circles/mum/.")
@@ -87,12 +90,20 @@ def check_s3_settings(bucket_url: str, region: str, access_key: str, secret_key:
         raise SyncError("Type the secret access key.")
     if secret_key != secret_key.strip() or any(c.isspace() for c in secret_key):
         raise SyncError("The secret access key has a space in it: copy it again without spaces.")
-    return endpoint, S3Credentials(access_key=access_key, secret_key=secret_key, region=region)
+    session_token = "".join((session_token or "").split())  # a long token often wraps when copied
+    if session_token and not _SESSION_TOKEN.match(session_token):
+        raise SyncError("The session token looks wrong: copy it again whole (it is long, with letters, digits "
+                        "and + / =). Leave it empty for a lasting key pair.")
+    return endpoint, S3Credentials(access_key=access_key, secret_key=secret_key, region=region,
+                                   session_token=session_token or None)
 
 
 def to_setting(creds: S3Credentials) -> dict:
     """The stored form (a device-only setting, sealed by the lock)."""
-    return {"access_key": creds.access_key, "secret_key": creds.secret_key, "region": creds.region}
+    value = {"access_key": creds.access_key, "secret_key": creds.secret_key, "region": creds.region}
+    if creds.session_token:
+        value["session_token"] = creds.session_token
+    return value
 
 
 def from_setting(value: Any) -> S3Credentials | None:
@@ -100,7 +111,8 @@ def from_setting(value: Any) -> S3Credentials | None:
         return None
     try:
         creds = S3Credentials(access_key=str(value["access_key"]), secret_key=str(value["secret_key"]),
-                              region=str(value.get("region") or "us-east-1"))
+                              region=str(value.get("region") or "us-east-1"),
+                              session_token=str(value["session_token"]) if value.get("session_token") else None)
     except (KeyError, TypeError):
         return None
     return creds if creds.access_key and creds.secret_key else None
@@ -115,7 +127,9 @@ _CODES = {
     "NoSuchBucket": "There is no bucket with this name at this address.",
     "PermanentRedirect": "The bucket is in another region or needs another address.",
     "InvalidBucketName": "The bucket name in the URL is not valid.",
-    "ExpiredToken": "The access key has expired.",
+    "ExpiredToken": "The temporary keys have expired: get new ones and type all three again.",
+    "InvalidToken": "The session token does not belong to this access key ID: copy the key ID, secret and "
+                    "session token again, from the same set.",
 }
 
 
@@ -126,6 +140,17 @@ def error_code(body: Any) -> str:
         return ""
     match = re.search(rb"<Code>\s*([A-Za-z]{1,64})\s*</Code>", bytes(body[:4096]))
     return match.group(1).decode("ascii") if match else ""
+
+
+_KEY_CODES = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "RequestTimeTooSkewed",
+              "ExpiredToken", "InvalidToken")
+
+
+def key_problem(body: Any) -> str:
+    """The plain sentence for a bucket's refusal of the keys or the clock (a
+    sync run's error), or ``""`` when ``body`` is no such S3 error."""
+    code = error_code(body)
+    return _CODES[code] if code in _KEY_CODES else ""
 
 
 def refusal_message(status: int, body: Any) -> str:

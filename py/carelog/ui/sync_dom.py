@@ -273,7 +273,8 @@ class SyncPanel:
             try:
                 endpoint, s3 = s3_settings.check_s3_settings(endpoint, str(values.get("region", "")),
                                                              str(values.get("access_key", "")),
-                                                             str(values.get("secret_key", "")))
+                                                             str(values.get("secret_key", "")),
+                                                             str(values.get("session_token", "")))
             except SyncError as error:
                 self.message, self.problem = "", str(error)
                 self.render(focus=True)
@@ -379,7 +380,7 @@ class SyncPanel:
     def _form_values(self) -> dict:
         out = {}
         for name in ("f-sync-endpoint", "f-sync-passphrase", "f-sync-auth", "f-s3-region", "f-s3-access-key",
-                     "f-s3-secret"):
+                     "f-s3-secret", "f-s3-session-token"):
             node = _found(self.document.getElementById(name))
             if node is not None:
                 out[name] = str(node.value)

@@ -104,7 +104,12 @@ def s3_fields(region: str = "", access_key: str = "") -> Markup:
         h("input", {"id": "f-s3-access-key", "name": "access_key", "type": "text", "autocomplete": "off",
                     "spellcheck": "false", "value": access_key}),
         h("label", {"for": "f-s3-secret"}, "Secret access key (kept on this device only; never in an invite)"),
-        h("input", {"id": "f-s3-secret", "name": "secret_key", "type": "password", "autocomplete": "off"}))
+        h("input", {"id": "f-s3-secret", "name": "secret_key", "type": "password", "autocomplete": "off"}),
+        h("label", {"for": "f-s3-session-token"}, "Session token (only for temporary keys; otherwise leave empty)"),
+        h("input", {"id": "f-s3-session-token", "name": "session_token", "type": "password",
+                    "autocomplete": "off", "aria-describedby": "sync-s3-token-help"}),
+        h("p", {"id": "sync-s3-token-help", "class": "hint"},
+          "Temporary keys stop working when they expire; sync then says so, and you type new ones here."))
 
 
 def invite_block(link: str, qr: list | None = None) -> Markup:
