@@ -166,6 +166,63 @@ def chart_of_entries(entries: Iterable[Entry], vital: str, tz: _dt.tzinfo, first
     return VitalChart(vital, kind.label, unit_label(vital), first_day, last_day, tuple(series))
 
 
+def _at_id(row: list) -> tuple:
+    return row[1], row[0]
+
+
+def chart_of_rows(rows: Sequence, vital: str, tz: _dt.tzinfo, first_day: _dt.date, last_day: _dt.date,
+                  limits: Mapping[str, Limit] | None = None, max_points: int = MAX_POINTS) -> VitalChart:
+    """The chart ``chart_of_entries`` draws from ``vitaldays.entries_of(rows, vital, ...)``, straight
+    from the vital days cache's rows (``[entry id, at, recorded by, {"unit": ..., <numbers>}]``)
+    without making an entry or a reading object per row: the charts screen's path (a year of
+    blood pressure is about 1,500 rows). Rows not of that shape are left out, as ``entries_of`` does."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    kind = VITALS[vital]
+    lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
+    kept = [r for r in rows
+            if isinstance(r, list) and len(r) == 4 and type(r[1]) is int and lo <= r[1] < hi
+            and isinstance(r[0], str) and isinstance(r[2], str) and isinstance(r[3], dict)
+            and r[3].get("type", vital) == vital]
+    kept.sort(key=_at_id)  # the cache's order already (one pass), but a row is never trusted to be
+    days = _local_days([r[1] for r in kept], tz)
+    by_component = {lim.component: lim for lim in limits.values() if lim.vital == vital}
+    series = []
+    for component in kind.components:
+        key = component.key
+        where, values = [], []
+        for i, r in enumerate(kept):
+            raw = r[3].get(key)
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                continue
+            where.append(i)
+            values.append(to_canonical(vital, str(r[3].get("unit", "")), float(raw)))
+        if len(values) <= max_points:
+            points = [Point(kept[i][1], v, v, v, 1, kept[i][2], kept[i][0], days[i]) for i, v in zip(where, values)]
+            daily = False
+        else:
+            points, daily = _day_points(kept, days, where, values), True
+        label = component.label if len(kind.components) > 1 else kind.label
+        series.append(Series(key, label, tuple(points), daily, by_component.get(key), len(values)))
+    return VitalChart(vital, kind.label, unit_label(vital), first_day, last_day, tuple(series))
+
+
+def _day_points(kept: Sequence[list], days: Sequence[_dt.date], where: Sequence[int],
+                values: Sequence[float]) -> list[Point]:
+    """``daily_points`` over rows: one point per run of readings of the same local day."""
+    out: list[Point] = []
+    start, n = 0, len(where)
+    while start < n:
+        day = days[where[start]]
+        stop = start + 1
+        while stop < n and days[where[stop]] == day:
+            stop += 1
+        group = values[start:stop]
+        out.append(Point(kept[where[start]][1], round(sum(group) / len(group), 2), min(group), max(group),
+                         len(group), day=day))
+        start = stop
+    return out
+
+
 def _local_days(times: Sequence[int], tz: _dt.tzinfo) -> list[_dt.date]:
     """The local date of each instant of a sorted list: one zone lookup per day, not per instant."""
     out: list[_dt.date] = []
