@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from .alerts import DEFAULT_LIMITS, Limit, to_canonical
+from .alerts import DEFAULT_LIMITS, Limit, canonical_converter, to_canonical
 from .catalogue import VITALS
 from .events import Event
 from .fold import Entry, fold
 from .trends import Reading
-from .zones import day_bounds, local_date
+from .zones import day_bounds, local_date, to_instant
 
 RANGES = (7, 30, 90, 365)
+_ONE_DAY = _dt.timedelta(days=1)
 MAX_POINTS = 200  # more readings than this draw as daily low/high/mean
 _CANONICAL_LABEL = {"temperature": "°C", "blood_glucose": "mg/dL", "weight": "kg", "height": "cm"}
 
@@ -186,16 +187,26 @@ def chart_of_rows(rows: Sequence, vital: str, tz: _dt.tzinfo, first_day: _dt.dat
     kept.sort(key=_at_id)  # the cache's order already (one pass), but a row is never trusted to be
     days = _local_days([r[1] for r in kept], tz)
     by_component = {lim.component: lim for lim in limits.values() if lim.vital == vital}
+    keys = [component.key for component in kind.components]
+    found: dict[str, tuple[list, list]] = {key: ([], []) for key in keys}  # row indexes, canonical values
+    converters: dict[str, Any] = {}
+    for i, r in enumerate(kept):
+        numbers = r[3]
+        unit = str(numbers.get("unit", ""))
+        if unit not in converters:
+            converters[unit] = canonical_converter(vital, unit)
+        convert = converters[unit]  # what to_canonical(vital, unit, value) applies
+        for key in keys:
+            raw = numbers.get(key)
+            if raw is None or isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                continue
+            where, values = found[key]
+            where.append(i)
+            values.append(convert(float(raw)) if convert is not None else float(raw))
     series = []
     for component in kind.components:
         key = component.key
-        where, values = [], []
-        for i, r in enumerate(kept):
-            raw = r[3].get(key)
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                continue
-            where.append(i)
-            values.append(to_canonical(vital, str(r[3].get("unit", "")), float(raw)))
+        where, values = found[key]
         if len(values) <= max_points:
             points = [Point(kept[i][1], v, v, v, 1, kept[i][2], kept[i][0], days[i]) for i, v in zip(where, values)]
             daily = False
@@ -229,8 +240,11 @@ def _local_days(times: Sequence[int], tz: _dt.tzinfo) -> list[_dt.date]:
     day, lo, hi = None, 0, -1
     for at in times:
         if not lo <= at < hi:
-            day = local_date(at, tz)
-            lo, hi = day_bounds(day, tz)
+            before, day = day, local_date(at, tz)
+            if before is not None and day == before + _ONE_DAY:  # the next day starts where this one ended
+                lo, hi = hi, to_instant(_dt.datetime.combine(day + _ONE_DAY, _dt.time()), tz)
+            else:
+                lo, hi = day_bounds(day, tz)
         out.append(day)
     return out
 
