@@ -16,11 +16,14 @@ Then, in that one page, ``--runs`` times each (after one untimed warm-up):
      until the chart's SVG for that vital and period is in the page and one
      animation frame has passed (the controller reads IndexedDB, folds,
      downsamples, builds the markup; the DOM glue renders it). Blood pressure
-     and heart rate alternate, so every run is a real navigation.
+     and heart rate alternate, so every run is a real navigation; then the same
+     vital's 90-day chart (1b).
   2. the same chart's parts timed inside Python: the read through the vital days
-     cache (366 day buckets; what the app reads for a chart), and downsample + SVG +
-     table; for comparison, the read the chart made before the cache (every vital
-     event of the recipient, one index range). The warm-up run is the first draw
+     cache (366 day buckets; what the app reads for a chart), the alert limits,
+     ``chart_of_rows`` (local days, units, daily low/high/mean), the figure (SVG,
+     table: each also alone), the whole screen's markup and its ``innerHTML``; for
+     comparison, the read the chart made before the cache (every vital event of
+     the recipient, one index range). The warm-up run is the first draw
      after seeding: the cache is cold there (it fills), and is printed apart.
   3. baseline: pure JS ``getAll`` over the same ``by_recipient_kind_at`` index
      range (365 days of vitals), nothing else.
@@ -105,8 +108,9 @@ from carelog.bootstrap import build_for_browser
 from carelog.domain import vitalseries
 from carelog.domain.profile import profile_zone
 from carelog.domain.zones import day_bounds, local_date
-from carelog.ui.chart_views import chart_figure
-from carelog.vitaldays_cache import chart_entries
+from carelog.ui import lock_dom, views
+from carelog.ui.chart_views import chart_figure, chart_svg, chart_table
+from carelog.vitaldays_cache import chart_rows
 
 log = globals().get("_bench_log") or await build_for_browser()
 globals()["_bench_log"] = log
@@ -116,16 +120,30 @@ today = local_date(log.clock.now_ms(), tz)
 first, last = vitalseries.span(today, 365)
 lo, hi = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
 t0 = time.perf_counter()
-entries, present = await chart_entries(log.vital_days, log.store, rid, "{vital}", lo, hi)  # as the app does
+rows, present = await chart_rows(log.vital_days, log.store, rid, "{vital}", lo, hi)  # as the app does
 t1 = time.perf_counter()
 limits = await log.limits(rid)
-chart = vitalseries.chart_of_entries(entries, "{vital}", tz, first, last, limits)
-markup = str(chart_figure(chart, tz))
 t2 = time.perf_counter()
-events = await log.store.events_in_range(rid, kinds=("vital",), newest_first=False)  # the path before the cache
+chart = vitalseries.chart_of_rows(rows, "{vital}", tz, first, last, limits)
 t3 = time.perf_counter()
-json.dumps({{"read": (t1 - t0) * 1000, "build": (t2 - t1) * 1000, "old_read": (t3 - t2) * 1000,
-             "readings": len(entries), "events": len(events), "bytes": len(markup)}})
+markup = str(chart_figure(chart, tz))
+t4 = time.perf_counter()
+svg = str(chart_svg(chart, tz))
+t5 = time.perf_counter()
+table = str(chart_table(chart, tz))
+t6 = time.perf_counter()
+events = await log.store.events_in_range(rid, kinds=("vital",), newest_first=False)  # the path before the cache
+t7 = time.perf_counter()
+app = lock_dom.SCREEN.app  # the page's own app: its charts screen as the route left it
+screen = str(views.render(app.controller.state))
+t8 = time.perf_counter()
+app.root.innerHTML = screen
+t9 = time.perf_counter()
+json.dumps({{"read": (t1 - t0) * 1000, "build": (t4 - t1) * 1000, "limits": (t2 - t1) * 1000,
+             "series": (t3 - t2) * 1000, "figure": (t4 - t3) * 1000, "svg": (t5 - t4) * 1000,
+             "table": (t6 - t5) * 1000, "old_read": (t7 - t6) * 1000, "screen": (t8 - t7) * 1000,
+             "dom": (t9 - t8) * 1000, "screen_bytes": len(screen), "readings": len(rows), "events": len(events),
+             "bytes": len(markup)}})
 """
 
 INNER_REPORT = """
@@ -235,6 +253,8 @@ def main(argv=None) -> int:
             elapsed = page.evaluate(ROUTE_TO_RENDERED,
                                     [route, f"svg.chart-svg[data-vital={vital}][data-days='365']"])
             inner = py(INNER.format(rid=rid, vital=vital))
+            elapsed_90 = page.evaluate(ROUTE_TO_RENDERED,
+                                       [f"#/charts/{vital}/90", f"svg.chart-svg[data-vital={vital}][data-days='90']"])
             base, rows = page.evaluate(GET_ALL, ["by_recipient_kind_at", [rid, "vital", year_lo],
                                                  [rid, "vital", year_hi]])
             end = "today" if run % 2 == 0 else "yesterday"
@@ -254,10 +274,14 @@ def main(argv=None) -> int:
                       f"report {report:.0f} ms", flush=True)
                 continue
             add("chart", elapsed)
+            add("chart_90", elapsed_90)
             add("chart_read", inner["read"])
             add("chart_old_read", inner["old_read"])
             add("chart_readings", inner["readings"])
             add("chart_build", inner["build"])
+            for part in ("limits", "series", "figure", "svg", "table", "screen", "dom"):
+                add(f"chart_{part}", inner[part])
+            add("chart_screen_bytes", inner["screen_bytes"])
             add("chart_events", inner["events"])
             add("chart_bytes", inner["bytes"])
             add("getall_year", base)
@@ -290,9 +314,18 @@ def main(argv=None) -> int:
         row("(1) 365-day chart, route to rendered, cache warm", "chart", "getall_year"),
         row(f"    in Python: vital days cache read, 366 buckets ({int(stats(results['chart_readings'])[0]):,} "
             "readings of the vital)", "chart_read", "getall_year"),
-        row("    in Python: daily downsample + SVG + table", "chart_build"),
+        row("    in Python: alert limits + daily downsample + SVG + table (figure)", "chart_build"),
+        row("      of which: alert limits (IndexedDB)", "chart_limits"),
+        row("      of which: chart_of_rows (local days, canonical units, daily low/high/mean)", "chart_series"),
+        row("      of which: chart_figure (SVG, legend, summary, table)", "chart_figure"),
+        row("        the SVG alone", "chart_svg"),
+        row("        the table alone", "chart_table"),
+        row(f"    in Python: the whole charts screen's markup "
+            f"({stats(results['chart_screen_bytes'])[0] / 1e3:.0f} kB, views.render)", "chart_screen"),
+        row("    in the page: innerHTML of that markup (DOM parse, synchronous)", "chart_dom"),
         row("    in Python, for comparison: every vital event (the read before the cache)", "chart_old_read",
             "getall_year"),
+        row("(1b) 90-day chart of the same vital, route to rendered, cache warm", "chart_90", "getall_year"),
         row(f"(3) baseline: JS getAll, 365 days of vitals ({year_rows:,} rows)", "getall_year"),
         row("(4) 30-day visit report, route to rendered", "report", "getall_report"),
         row(f"    in Python: IndexedDB read: 31 days, vitals 45, whole histories "

@@ -2,11 +2,15 @@
 //
 // The "vital_days" object store (out-of-line keys) holds one row per care
 // recipient per UTC day, key [recipient, day] with day = floor(at / 86400000):
-//   {v: 1, t: {<vital type>: [[entry id, at, recorded by, {unit, numbers}], ...]}}
+//   {v: 2, t: {<vital type>: '[[entry id, at, recorded by, {unit, numbers}], ...]'}}
 // the folded (current) readings whose time falls in that day, built in Python
 // (py/carelog/domain/vitaldays.py) from the events. Charts read about 366
-// small rows instead of every vital event of a year. The key "gen" holds a
-// random token, replaced whenever buckets are dropped.
+// small rows instead of every vital event of a year. Each type's readings are
+// kept as JSON text (format 2): IndexedDB hands back one string per type instead
+// of thousands of small arrays (most of a year's read time with format 1), and
+// the reader passes the asked type's text on to Python without re-encoding it,
+// after checking it. A row of another format reads as missing (rebuilt). The key
+// "gen" holds a random token, replaced whenever buckets are dropped.
 //
 // The cache is never trusted over the events:
 // - `dropForRecord` runs inside idb.js's putEvents transaction for each new
@@ -29,6 +33,7 @@ import { done, openValue, request, sealValue } from "./vault.js";
 export const STORE = "vital_days";
 const GEN = "gen";
 const DAY_MS = 86400000;
+const FORMAT = 2;
 
 // The cache's store name when this database has it (an older schema in upgrade tests has not).
 export function storesOf(idb) {
@@ -81,7 +86,8 @@ function aad(recipient, day) {
   return `vitalday:${recipient}:${day}`;
 }
 
-// A stored row as a bucket, or null when it is not one (damaged, or in clear while the lock is on).
+// A stored row as a bucket, or null when it is not one (damaged, of another format, or in clear
+// while the lock is on). Only the shape is checked here; `readingsOf` checks the asked type's text.
 async function bucketOf(db, recipient, day, row) {
   let value = row;
   if (row && row.sealed) {
@@ -94,18 +100,33 @@ async function bucketOf(db, recipient, day, row) {
   } else if (db.lockOn) {
     return null; // health data in clear while the lock is on: rebuilt (and sealed)
   }
-  if (!value || value.v !== 1 || typeof value.t !== "object" || value.t === null || Array.isArray(value.t)) return null;
+  if (!value || value.v !== FORMAT || typeof value.t !== "object" || value.t === null || Array.isArray(value.t)) {
+    return null;
+  }
+  for (const text of Object.values(value.t)) if (typeof text !== "string") return null;
+  return value;
+}
+
+// The JSON text of a bucket's readings of one type if every reading has the bucket's shape
+// and falls in its day, else null (the bucket is then rebuilt from the events).
+function readingsOf(bucket, day, type) {
+  const text = bucket.t[type];
+  if (text === undefined) return "[]";
+  let rows;
+  try {
+    rows = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(rows) || text[0] !== "[" || text[text.length - 1] !== "]") return null;
   const lo = day * DAY_MS;
   const hi = lo + DAY_MS;
-  for (const rows of Object.values(value.t)) {
-    if (!Array.isArray(rows)) return null;
-    for (const r of rows) {
-      if (!Array.isArray(r) || r.length !== 4 || typeof r[0] !== "string" || !Number.isInteger(r[1])
-          || r[1] < lo || r[1] >= hi || typeof r[2] !== "string" || typeof r[3] !== "object" || r[3] === null
-          || Array.isArray(r[3])) return null;
-    }
+  for (const r of rows) {
+    if (!Array.isArray(r) || r.length !== 4 || typeof r[0] !== "string" || !Number.isInteger(r[1])
+        || r[1] < lo || r[1] >= hi || typeof r[2] !== "string" || typeof r[3] !== "object" || r[3] === null
+        || Array.isArray(r[3])) return null;
   }
-  return value;
+  return text;
 }
 
 export async function read(db, json) {
@@ -118,22 +139,31 @@ export async function read(db, json) {
   const found = new Map();
   const buckets = await Promise.all(values.map((row, i) => bucketOf(db, q.recipient, keys[i][1], row)));
   buckets.forEach((bucket, i) => { if (bucket) found.set(keys[i][1], bucket); });
-  const rows = [];
+  const parts = [];
   const types = new Set();
   const missing = [];
   for (let day = q.from; day <= q.to; day += 1) {
     const bucket = found.get(day);
-    if (!bucket) { missing.push(day); continue; }
-    for (const [type, list] of Object.entries(bucket.t)) if (list.length) types.add(type);
-    const list = bucket.t[q.type];
-    if (list) for (const reading of list) rows.push(reading);
+    const text = bucket ? readingsOf(bucket, day, q.type) : null;
+    if (text === null) { missing.push(day); continue; }
+    for (const [type, list] of Object.entries(bucket.t)) if (list.length > 2) types.add(type);
+    if (text.length > 2) parts.push(text.slice(1, -1));
   }
-  return JSON.stringify({ gen: gen ?? null, rows, types: [...types], missing });
+  // the checked texts go on as they are: one JSON document, no re-encoding of the readings
+  return `{"gen":${JSON.stringify(gen ?? null)},"types":${JSON.stringify([...types])},`
+    + `"missing":${JSON.stringify(missing)},"rows":[${parts.join(",")}]}`;
+}
+
+// A bucket from Python ({v, t: {type: [readings]}}) as stored: each type's readings as JSON text.
+function stored(bucket) {
+  const t = {};
+  for (const [type, rows] of Object.entries(bucket.t)) t[type] = JSON.stringify(rows);
+  return { v: FORMAT, t };
 }
 
 export async function write(db, json) {
   const q = JSON.parse(json);
-  const days = Object.entries(q.days);
+  const days = Object.entries(q.days).map(([day, bucket]) => [day, stored(bucket)]);
   const sealed = await Promise.all(days.map(([day, bucket]) => (
     db.lockOn ? sealValue(db, bucket, aad(q.recipient, Number(day))).then((s) => ({ sealed: s })) : bucket)));
   const tx = db.db.transaction(STORE, "readwrite");

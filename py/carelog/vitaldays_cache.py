@@ -8,8 +8,8 @@ span. The chart drawn from them is the one ``vitalseries.vital_chart`` draws
 from the events.
 
     cache = IndexedDBVitalDays(handle)       # adapters/browser_vitaldays.py
-    entries, present = await chart_entries(cache, log.store, rid, "weight", lo, hi)
-    chart = vitalseries.chart_of_entries(entries, "weight", tz, first, last, limits)
+    rows, present = await chart_rows(cache, log.store, rid, "weight", lo, hi)
+    chart = vitalseries.chart_of_rows(rows, "weight", tz, first, last, limits)  # the screen's path
 """
 
 from __future__ import annotations
@@ -62,6 +62,14 @@ async def chart_entries(cache: VitalDayCache, store: EntryStore, recipient: str,
                         lo: int, hi: int) -> tuple[list[Entry], list[str]]:
     """``vital``'s current entries of the UTC days covering ``lo <= at < hi`` (the caller keeps
     its span's), and the vitals with readings there in catalogue order."""
+    rows, present = await chart_rows(cache, store, recipient, vital, lo, hi)
+    return vitaldays.entries_of(rows, vital, recipient), present
+
+
+async def chart_rows(cache: VitalDayCache, store: EntryStore, recipient: str, vital: str,
+                     lo: int, hi: int) -> tuple[list, list[str]]:
+    """``chart_entries`` as the buckets' rows (``vitalseries.chart_of_rows`` draws them without
+    making an entry per reading), and the vitals with readings there in catalogue order."""
     days = vitaldays.utc_days(lo, hi)
     try:
         got = await cache.read(recipient, days.start, days.stop - 1, vital)
@@ -85,4 +93,4 @@ async def chart_entries(cache: VitalDayCache, store: EntryStore, recipient: str,
             await cache.write(recipient, got.gen, fresh)
         except StoreError:
             pass  # a full disk or the like: the chart is right without the cache
-    return vitaldays.entries_of(rows, vital, recipient), [key for key in VITALS if key in types]
+    return rows, [key for key in VITALS if key in types]

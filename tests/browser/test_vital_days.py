@@ -129,9 +129,10 @@ json.dumps({"early": early, "late": await check(), "days": sorted({day_of(create
             "by": [p.by for p in c.state.report.chart.series[0].points if p.value == 44]})
 """
 
-# Damage one bucket in IndexedDB itself: with the lock off its readings become junk,
+# Damage one bucket in IndexedDB itself: with the lock off its readings become junk (or
+# text that is not JSON, or the row is of the first format: readings as arrays, not text),
 # with the lock on one byte of its ciphertext flips.
-DAMAGE = """async (day) => {
+DAMAGE = """async ([day, how]) => {
   const db = await new Promise((ok, fail) => { const r = indexedDB.open("carelog"); r.onsuccess = () => ok(r.result);
                                                r.onerror = () => fail(r.error); });
   const store = () => db.transaction("vital_days", "readwrite").objectStore("vital_days");
@@ -144,7 +145,11 @@ DAMAGE = """async (day) => {
     ct[0] ^= 0xff;
     damaged = { sealed: { iv: row.sealed.iv, ct } };
   } else {
-    damaged = { v: 1, t: { heart_rate: [["junk", "noon", 7, null]] } };
+    damaged = {
+      junk: { v: 2, t: { heart_rate: '[["junk", "noon", 7, null]]' } },
+      text: { v: 2, t: { heart_rate: '[["a", 1, "Ann", {}' } },
+      format1: { v: 1, t: { heart_rate: [["old", day * 86400000 + 5, "Ann", { unit: "/min", value: 12 }]] } },
+    }[how];
   }
   await new Promise((ok, fail) => { const tx = db.transaction("vital_days", "readwrite");
     tx.objectStore("vital_days").put(damaged, key); tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
@@ -234,11 +239,17 @@ def test_the_chart_from_the_cache_is_the_chart_from_the_events(make_page, app_se
         assert any("heart_rate" in b["text"] for b in buckets)
 
     # a damaged bucket reads as missing and is rebuilt
-    day = _py(page, PRELUDE + "json.dumps(day_of(log.clock.now_ms() - 3 * 86_400_000))")
-    page.evaluate(DAMAGE, day)
+    days = _py(page, PRELUDE + "json.dumps([day_of(log.clock.now_ms() - n * 86_400_000) for n in (10, 4, 3)])")
+    for day, how in zip(days, ("format1", "text", "junk")):
+        page.evaluate(DAMAGE, [day, how])
     result = _py(page, PRELUDE + "json.dumps(await check())")
-    assert result["missing_before"] == [day] and result["same"] and result["missing_after"] == []
-    assert 99.0 in result["values"]
+    assert result["missing_before"] == sorted(days) and result["same"] and result["missing_after"] == []
+    assert 99.0 in result["values"] and 12.0 not in result["values"]
+    if lock == "off":  # rebuilt in the current format: each type's readings as JSON text
+        rebuilt = [json.loads(b["text"]) for b in _buckets(page) if b["key"][1] in days]
+        assert len(rebuilt) == 3 and all(b["v"] == 2 and all(isinstance(text, str) for text in b["t"].values())
+                                         for b in rebuilt)
+        assert any("heart_rate" in b["t"] for b in rebuilt)
 
     if lock == "off":
         # turning the lock on seals the events and drops the buckets held in clear with them

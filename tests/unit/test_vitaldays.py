@@ -139,11 +139,11 @@ def test_bucket_keeps_numbers_and_unit_not_notes():
     e = Event.create(id="a", recipient="r", kind="vital", at=BASE, payload=_payload("blood_pressure", 5),
                      author="Ann", device="d", hlc="0000000000001-000000-d")
     (bucket,) = vitaldays.build([e], vitaldays.utc_days(BASE, BASE + 1)).values()
-    assert bucket == {"v": 1, "t": {"blood_pressure": [["a", BASE, "Ann", {"unit": "mm[Hg]", "systolic": 105,
+    assert bucket == {"v": 2, "t": {"blood_pressure": [["a", BASE, "Ann", {"unit": "mm[Hg]", "systolic": 105,
                                                                           "diastolic": 65}]]}}
     assert vitaldays.well_formed(bucket)
-    for bad in (None, [], {"v": 2, "t": {}}, {"v": 1, "t": []}, {"v": 1, "t": {"weight": [["a", "noon", "Ann", {}]]}},
-                {"v": 1, "t": {"weight": "x"}}):
+    for bad in (None, [], {"v": 1, "t": {}}, {"v": 2, "t": []}, {"v": 2, "t": {"weight": [["a", "noon", "Ann", {}]]}},
+                {"v": 2, "t": {"weight": "x"}}):
         assert not vitaldays.well_formed(bad)
 
 

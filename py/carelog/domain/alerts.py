@@ -113,6 +113,12 @@ def to_canonical(vital: str, unit: str, value: float) -> float:
     return convert(value) if convert else value
 
 
+def canonical_converter(vital: str, unit: str):
+    """The function ``to_canonical`` applies to a ``vital`` in ``unit``, or None when it keeps
+    the value as it is (for code that converts many readings of one unit)."""
+    return _TO_CANONICAL.get((vital, unit))
+
+
 def from_canonical(vital: str, unit: str, value: float) -> float:
     """A canonical value in another unit, for display."""
     convert = _FROM_CANONICAL.get((vital, unit))

@@ -3,7 +3,9 @@
 A *bucket* holds the folded (current) vital entries whose time falls in one
 UTC day ``at // DAY_MS``, per vital type, compactly::
 
-    {"v": 1, "t": {"blood_pressure": [[entry id, at, recorded by, {"unit": ..., "systolic": ...}], ...]}}
+    {"v": 2, "t": {"blood_pressure": [[entry id, at, recorded by, {"unit": ..., "systolic": ...}], ...]}}
+
+(IndexedDB keeps each type's list as JSON text, format 2: public/js/vitaldays.js.)
 
 Buckets are keyed by UTC day, not by the recipient's local day, and keep the
 readings themselves (not aggregates), so a chart regroups them exactly by any
@@ -18,7 +20,7 @@ them directly (``vitalseries.vital_chart``).
     ...                  payload={"type": "heart_rate", "value": 70, "unit": "/min", "note": "calm"},
     ...                  author="Ann", device="d", hlc="0000000000001-000000-d")
     >>> build([e], range(1, 2))
-    {1: {'v': 1, 't': {'heart_rate': [['a', 86400005, 'Ann', {'unit': '/min', 'value': 70}]]}}}
+    {1: {'v': 2, 't': {'heart_rate': [['a', 86400005, 'Ann', {'unit': '/min', 'value': 70}]]}}}
     >>> [(x.id, x.payload) for x in entries_of(build([e], range(1, 2))[1]["t"]["heart_rate"], "heart_rate", "r")]
     [('a', {'type': 'heart_rate', 'unit': '/min', 'value': 70})]
 """
@@ -32,7 +34,7 @@ from .events import Event
 from .fold import Entry, fold
 
 DAY_MS = 86_400_000
-VERSION = 1
+VERSION = 2  # 2: stored as one JSON text per type (a row of format 1 reads as missing)
 
 
 def utc_day(at: int) -> int:

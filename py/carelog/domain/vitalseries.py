@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from .alerts import DEFAULT_LIMITS, Limit, to_canonical
+from .alerts import DEFAULT_LIMITS, Limit, canonical_converter, to_canonical
 from .catalogue import VITALS
 from .events import Event
 from .fold import Entry, fold
 from .trends import Reading
-from .zones import day_bounds, local_date
+from .zones import day_bounds, local_date, to_instant
 
 RANGES = (7, 30, 90, 365)
+_ONE_DAY = _dt.timedelta(days=1)
 MAX_POINTS = 200  # more readings than this draw as daily low/high/mean
 _CANONICAL_LABEL = {"temperature": "°C", "blood_glucose": "mg/dL", "weight": "kg", "height": "cm"}
 
@@ -166,14 +167,84 @@ def chart_of_entries(entries: Iterable[Entry], vital: str, tz: _dt.tzinfo, first
     return VitalChart(vital, kind.label, unit_label(vital), first_day, last_day, tuple(series))
 
 
+def _at_id(row: list) -> tuple:
+    return row[1], row[0]
+
+
+def chart_of_rows(rows: Sequence, vital: str, tz: _dt.tzinfo, first_day: _dt.date, last_day: _dt.date,
+                  limits: Mapping[str, Limit] | None = None, max_points: int = MAX_POINTS) -> VitalChart:
+    """The chart ``chart_of_entries`` draws from ``vitaldays.entries_of(rows, vital, ...)``, straight
+    from the vital days cache's rows (``[entry id, at, recorded by, {"unit": ..., <numbers>}]``)
+    without making an entry or a reading object per row: the charts screen's path (a year of
+    blood pressure is about 1,500 rows). Rows not of that shape are left out, as ``entries_of`` does."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    kind = VITALS[vital]
+    lo, hi = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
+    kept = [r for r in rows
+            if isinstance(r, list) and len(r) == 4 and type(r[1]) is int and lo <= r[1] < hi
+            and isinstance(r[0], str) and isinstance(r[2], str) and isinstance(r[3], dict)
+            and r[3].get("type", vital) == vital]
+    kept.sort(key=_at_id)  # the cache's order already (one pass), but a row is never trusted to be
+    days = _local_days([r[1] for r in kept], tz)
+    by_component = {lim.component: lim for lim in limits.values() if lim.vital == vital}
+    keys = [component.key for component in kind.components]
+    found: dict[str, tuple[list, list]] = {key: ([], []) for key in keys}  # row indexes, canonical values
+    converters: dict[str, Any] = {}
+    for i, r in enumerate(kept):
+        numbers = r[3]
+        unit = str(numbers.get("unit", ""))
+        if unit not in converters:
+            converters[unit] = canonical_converter(vital, unit)
+        convert = converters[unit]  # what to_canonical(vital, unit, value) applies
+        for key in keys:
+            raw = numbers.get(key)
+            if raw is None or isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                continue
+            where, values = found[key]
+            where.append(i)
+            values.append(convert(float(raw)) if convert is not None else float(raw))
+    series = []
+    for component in kind.components:
+        key = component.key
+        where, values = found[key]
+        if len(values) <= max_points:
+            points = [Point(kept[i][1], v, v, v, 1, kept[i][2], kept[i][0], days[i]) for i, v in zip(where, values)]
+            daily = False
+        else:
+            points, daily = _day_points(kept, days, where, values), True
+        label = component.label if len(kind.components) > 1 else kind.label
+        series.append(Series(key, label, tuple(points), daily, by_component.get(key), len(values)))
+    return VitalChart(vital, kind.label, unit_label(vital), first_day, last_day, tuple(series))
+
+
+def _day_points(kept: Sequence[list], days: Sequence[_dt.date], where: Sequence[int],
+                values: Sequence[float]) -> list[Point]:
+    """``daily_points`` over rows: one point per run of readings of the same local day."""
+    out: list[Point] = []
+    start, n = 0, len(where)
+    while start < n:
+        day = days[where[start]]
+        stop = start + 1
+        while stop < n and days[where[stop]] == day:
+            stop += 1
+        group = values[start:stop]
+        out.append(Point(kept[where[start]][1], round(sum(group) / len(group), 2), min(group), max(group),
+                         len(group), day=day))
+        start = stop
+    return out
+
+
 def _local_days(times: Sequence[int], tz: _dt.tzinfo) -> list[_dt.date]:
     """The local date of each instant of a sorted list: one zone lookup per day, not per instant."""
     out: list[_dt.date] = []
     day, lo, hi = None, 0, -1
     for at in times:
         if not lo <= at < hi:
-            day = local_date(at, tz)
-            lo, hi = day_bounds(day, tz)
+            before, day = day, local_date(at, tz)
+            if before is not None and day == before + _ONE_DAY:  # the next day starts where this one ended
+                lo, hi = hi, to_instant(_dt.datetime.combine(day + _ONE_DAY, _dt.time()), tz)
+            else:
+                lo, hi = day_bounds(day, tz)
         out.append(day)
     return out
 

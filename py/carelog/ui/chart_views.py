@@ -23,11 +23,12 @@ print. Everything goes through ``markup.h``, so no text can become markup.
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import math
 
 from ..domain.validation import _fmt
 from ..domain.vitalseries import RANGES, Point, Series, VitalChart
-from ..domain.zones import day_bounds, format_clock, to_wall
+from ..domain.zones import day_bounds, to_wall
 from .markup import Markup, h
 
 WIDTH, HEIGHT = 720, 300
@@ -40,6 +41,12 @@ RANGE_WORDS = {7: "7 days", 30: "30 days", 90: "90 days", 365: "365 days"}
 
 def _n(value: float, decimals: int = 1) -> str:
     """A coordinate: short and locale-free."""
+    if decimals == 1:  # every coordinate: the same text, without building a format spec per call
+        text = f"{value:.1f}"
+        if text[-1] != "0":
+            return text
+        text = text[:-2]  # "12.0" -> "12"
+        return "0" if text in ("-0", "") else text
     text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
@@ -204,13 +211,18 @@ def _series_marks(s: Series, i: int, x, y) -> Markup:
     colour, dash = COLOURS[i % 2], DASHES[i % 2]
     parts = []
     if s.daily:
-        bars = "".join(f"M{_n(x(p.at + 43_200_000))} {_n(y(p.low))}V{_n(y(p.high))}" for p in s.points)
+        xs = [x(p.at + 43_200_000) for p in s.points]
+        texts = [_n(cx) for cx in xs]
+        bars = "".join([f"M{tx} {_n(y(p.low))}V{_n(y(p.high))}" for tx, p in zip(texts, s.points)])
         parts.append(h("path", {"class": "day-range", "d": bars, "stroke": colour, "stroke-width": "2",
                                 "stroke-opacity": "0.45", "fill": "none"}))
-        coords = [(x(p.at + 43_200_000), y(p.value)) for p in s.points]
     else:
-        coords = [(x(p.at), y(p.value)) for p in s.points]
-    parts.append(h("polyline", {"class": "line", "points": _points_attr(coords), "fill": "none", "stroke": colour,
+        xs = [x(p.at) for p in s.points]
+        texts = [_n(cx) for cx in xs]
+    ys = [y(p.value) for p in s.points]
+    coords = list(zip(xs, ys))
+    line = " ".join([f"{tx},{_n(cy)}" for tx, cy in zip(texts, ys)])  # _points_attr(coords), x formatted once
+    parts.append(h("polyline", {"class": "line", "points": line, "fill": "none", "stroke": colour,
                                 "stroke-width": "2.5", "stroke-dasharray": dash, "stroke-linejoin": "round"}))
     marks = []
     limit = s.limit
@@ -259,14 +271,52 @@ def _flag(s: Series, p: Point) -> str:
     return {"high": " (high)", "low": " (low)"}.get(side or "", "")
 
 
+_SIDE_WORDS = {"high": " (high)", "low": " (low)"}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # what %a and %b give in the C locale
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class _Cells:
+    """A table's cell texts, each number formatted once (a year of days repeats most values)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple, str] = {}
+
+    def value(self, value: float, s: Series, flagged: bool = True) -> str:
+        """``_cell`` and, when ``flagged``, the side of a limit ``value`` alone is beyond (``_flag``)."""
+        key = (value, id(s), flagged)
+        text = self._seen.get(key)
+        if text is None:
+            text = _cell(value, s)
+            if flagged and s.limit is not None:
+                text += _SIDE_WORDS.get(s.limit.breach(value) or "", "")
+            text = self._seen[key] = _text(text)
+        return text
+
+
+def _text(text: str) -> str:
+    """Text as ``h`` puts a text child in the page (escaped)."""
+    return html.escape(text, quote=False)
+
+
+def _day_words(day: _dt.date) -> str:
+    """``f"{day:%a} {day.day} {day:%b %Y}"`` without three strftime calls."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
 def chart_table(chart: VitalChart, tz: _dt.tzinfo) -> Markup:
-    """Every point of the chart as a table (per reading, or per day when downsampled)."""
+    """Every point of the chart as a table (per reading, or per day when downsampled).
+
+    The rows are one string join (a year is 365 rows of 8 cells): each text
+    escaped as ``h`` escapes it, the same markup ``h`` would build cell by cell."""
     caption = f"{chart.label} ({chart.unit_label}), {_day(chart.first_day)} to {_day(chart.last_day)}"
     limits = [f"{s.label}: {s.limit.describe()}" for s in chart.series if s.limit is not None and s.points]
     cap = h("caption", None, caption, " ",
             h("span", {"class": "limits-line"}, " · ".join(limits)) if limits else None)
     if chart.empty:
         return h("p", {"class": "empty"}, "No readings in this period.")
+    cells = _Cells()
+    out: list[str] = []
     if chart.daily:
         head = [h("th", {"scope": "col"}, "Day")]
         for s in chart.series:
@@ -277,22 +327,20 @@ def chart_table(chart: VitalChart, tz: _dt.tzinfo) -> Markup:
         for s in chart.series:
             for p in s.points:
                 days.setdefault(p.day, {})[s.key] = p
-        rows = []
         for day in sorted(days):
-            cells = [h("th", {"scope": "row"}, f"{day:%a} {day.day} {day:%b %Y}")]
+            out += ['<tr><th scope="row">', _text(_day_words(day)), "</th>"]
             count = 0
             for s in chart.series:
                 p = days[day].get(s.key)
                 if p is None:
-                    cells += [h("td", None, "—")] * 3
+                    out.append("<td>—</td>" * 3)
                     continue
                 count = max(count, p.count)
-                cells += [h("td", None, _cell(p.low, s) + (_flag(s, Point(0, p.low, p.low, p.low)))),
-                          h("td", None, _cell(p.high, s) + _flag(s, Point(0, p.high, p.high, p.high))),
-                          h("td", None, _cell(p.value, s))]
-            cells.append(h("td", None, str(count)))
-            rows.append(h("tr", None, cells))
-        return h("table", {"class": "data-table"}, cap, h("thead", None, h("tr", None, head)), h("tbody", None, rows))
+                out += ["<td>", cells.value(p.low, s), "</td><td>", cells.value(p.high, s), "</td><td>",
+                        cells.value(p.value, s, flagged=False), "</td>"]
+            out += ["<td>", str(count), "</td></tr>"]
+        return h("table", {"class": "data-table"}, cap, h("thead", None, h("tr", None, head)),
+                 h("tbody", None, Markup("".join(out))))
     by_entry: dict[str, dict] = {}
     for s in chart.series:
         for p in s.points:
@@ -300,16 +348,19 @@ def chart_table(chart: VitalChart, tz: _dt.tzinfo) -> Markup:
             row[s.key] = (s, p)
     head = [h("th", {"scope": "col"}, "When")] + [h("th", {"scope": "col"}, s.label) for s in chart.series] + \
            [h("th", {"scope": "col"}, "Recorded by")]
-    rows = []
     for row in sorted(by_entry.values(), key=lambda r: r["at"]):
         local = to_wall(row["at"], tz)
-        cells = [h("th", {"scope": "row"}, f"{local:%a} {local.day} {local:%b %Y} {format_clock(row['at'], tz)}")]
+        out += ['<tr><th scope="row">', _text(f"{_day_words(local)} {local:%H:%M}"), "</th>"]
         for s in chart.series:
             found = row.get(s.key)
-            cells.append(h("td", None, _cell(found[1].value, s) + _flag(s, found[1]) if found else "—"))
-        cells.append(h("td", None, row["by"]))
-        rows.append(h("tr", None, cells))
-    return h("table", {"class": "data-table"}, cap, h("thead", None, h("tr", None, head)), h("tbody", None, rows))
+            if found is None:
+                out.append("<td>—</td>")
+                continue
+            p = found[1]
+            out += ["<td>", _text(_cell(p.value, s) + _flag(s, p)), "</td>"]
+        out += ["<td>", _text(row["by"]), "</td></tr>"]
+    return h("table", {"class": "data-table"}, cap, h("thead", None, h("tr", None, head)),
+             h("tbody", None, Markup("".join(out))))
 
 
 def chart_figure(chart: VitalChart, tz: _dt.tzinfo, ident: str = "chart", table: str = "details") -> Markup:

@@ -30,7 +30,7 @@ from ..domain.validation import FormErrors
 from ..domain.zones import day_bounds, local_date
 from ..interop import csv_export, fhir_export, fhir_import
 from ..interop.report import visit_report
-from ..vitaldays_cache import chart_entries
+from ..vitaldays_cache import chart_rows
 from .report_text import handoff_text
 from .state import Toast
 
@@ -98,12 +98,12 @@ class ReportScreens:
         cache = getattr(self.log, "vital_days", None)
         if cache is not None:
             # each UTC day's current readings, kept in a cache the store keeps right (vitaldays_cache)
-            entries, rep.vitals = await chart_entries(cache, self.log.store, rid, rep.vital, lo, hi)
+            rows, rep.vitals = await chart_rows(cache, self.log.store, rid, rep.vital, lo, hi)
             if not rest[:1] and rep.vitals and rep.vital not in rep.vitals:
                 rep.vital = rep.vitals[0]
-                entries, _ = await chart_entries(cache, self.log.store, rid, rep.vital, lo, hi)
+                rows, _ = await chart_rows(cache, self.log.store, rid, rep.vital, lo, hi)
             limits = await self.log.limits(rid)
-            rep.chart = vitalseries.chart_of_entries(entries, rep.vital, s.care.tz, first, last, limits)
+            rep.chart = vitalseries.chart_of_rows(rows, rep.vital, s.care.tz, first, last, limits)
             s.screen, s.route = "charts", f"#/charts/{rep.vital}/{rep.days}"
             return
         if rep.days > 30:
