@@ -22,7 +22,8 @@ Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
     pyscript.json               PyScript config, relative URLs only; its interpreter is
                                 js/fast-start.mjs (Pyodide with a memory snapshot)
-    app/carelog-<ver>-py3-none-any.whl
+    app/carelog-<ver>-py3-none-any.whl   the package's modules slimmed (docstrings and
+                                comments out, line numbers kept) and stored
     vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock;
                                 python_stdlib-app.zip (trimmed, slimmed, stored: what the
                                 app loads; the full python_stdlib.zip is lazy) and
@@ -206,8 +207,10 @@ def fetch_wheels(root: Path) -> list[Path]:
 # --------------------------------------------------------------------------- outputs
 
 def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple) -> None:
-    """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest."""
-    entries = [(f"{APP_NAME}/{p.as_posix()}", (pkg_dir / p).read_bytes())
+    """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest, each
+    slimmed like the trimmed stdlib (slim_source: docstrings and comments out, every
+    line kept in place, kept as it is unless it parses to the same code)."""
+    entries = [(f"{APP_NAME}/{p.as_posix()}", slim_source((pkg_dir / p).read_text("utf-8")).encode("utf-8"))
                for p in rel_files(pkg_dir) if p.suffix == ".py" and "__pycache__" not in p.parts]
     info = f"{APP_NAME}-{APP_VERSION}.dist-info"
     entries.append((f"{info}/METADATA", (

@@ -7,6 +7,7 @@ real py/carelog, and links to the real node_modules/, lock files and wheel cache
 """
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import hashlib
@@ -150,6 +151,25 @@ def test_wheel_is_valid_and_importable(dist, tmp_path):
     result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, sys.argv[1]); {code}",
                              str(wheel)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_app_wheel_is_slimmed_to_the_same_code(dist):
+    """The wheel's modules lose their docstrings and comments (what `python -OO`
+    drops) but parse to the same code, line for line, as py/carelog."""
+    slimmed = 0
+    with zipfile.ZipFile(dist / "app" / build.WHEEL_NAME) as zf:
+        modules = [n for n in zf.namelist() if n.endswith(".py")]
+        sources = sorted(f"carelog/{p.relative_to(REPO / 'py' / 'carelog').as_posix()}"
+                         for p in (REPO / "py" / "carelog").rglob("*.py") if "__pycache__" not in p.parts)
+        assert sorted(modules) == sources
+        for name in modules:
+            shipped = zf.read(name).decode("utf-8")
+            original = (REPO / "py" / name).read_text("utf-8")
+            assert len(shipped.splitlines()) == len(original.splitlines()), name
+            assert build._docstring_free(ast.parse(shipped)) == build._docstring_free(ast.parse(original)), name
+            slimmed += len(shipped) < len(original)
+            assert ast.get_docstring(ast.parse(shipped)) in (None, ""), name
+    assert slimmed > len(modules) // 2
 
 
 def test_two_builds_are_identical(project, dist, tmp_path):
