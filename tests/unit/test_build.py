@@ -172,6 +172,35 @@ def test_app_wheel_is_slimmed_to_the_same_code(dist):
     assert slimmed > len(modules) // 2
 
 
+def test_segno_is_vendored_slimmed_and_stored_with_the_same_code(dist, tmp_path):
+    """segno's wheel (QR codes) keeps its name and code; its modules lose their
+    docstrings (line numbers kept), its RECORD matches, and it still makes codes."""
+    original = build.find_wheel(REPO / ".cache" / "wheels", *next(
+        r for r in build.parse_requirements(REPO / "requirements-browser.txt") if r[0] == "segno"))
+    vendored = dist / "vendor" / "pyodide" / original.name
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(vendored) as after:
+        assert sorted(before.namelist()) == sorted(after.namelist())
+        assert {zi.compress_type for zi in after.infolist()} == {zipfile.ZIP_STORED}
+        for name in after.namelist():
+            if name.endswith(".py"):
+                old, new = before.read(name).decode(), after.read(name).decode()
+                assert len(old.splitlines()) == len(new.splitlines()), name
+                assert build._docstring_free(ast.parse(old)) == build._docstring_free(ast.parse(new)), name
+        record = next(n for n in after.namelist() if n.endswith("RECORD"))
+        for row in after.read(record).decode().splitlines():
+            name, digest, size = row.split(",")
+            if name != record:
+                assert digest == f"sha256={build.urlsafe_digest(after.read(name))}", name
+    assert vendored.stat().st_size > original.stat().st_size  # stored, not deflated
+    assert (dist / "vendor" / "pyodide" / (original.name + ".gz")).stat().st_size < original.stat().st_size
+    code = ("import sys, segno; "
+            "print(segno.make('https://example.org/#join=x', error='m', micro=False, boost_error=False).designator)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(vendored)!r}); {code}"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "3-M", result.stderr + result.stdout
+
+
 def test_two_builds_are_identical(project, dist, tmp_path):
     again = tmp_path / "again"
     result = run_build(project, again)
@@ -188,7 +217,7 @@ def test_epoch_changes_only_the_wheel(project, dist, tmp_path):
     changed |= {x["path"] for x, y in zip(a["files"], b["files"]) if x != y}
     # the zips the build writes carry the epoch as their files' dates
     assert changed == {f"app/{build.WHEEL_NAME}", "vendor/pyodide/python_stdlib-app.zip",
-                       "vendor/pyodide/tzdata-stored.zip"}
+                       "vendor/pyodide/tzdata-stored.zip", "vendor/pyodide/segno-1.6.6-py3-none-any.whl"}
     assert a["build"] != b["build"]
 
 
