@@ -43,6 +43,7 @@ const FALLBACK = `import carelog_stdlib_fallback; carelog_stdlib_fallback.instal
 // They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
 const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
   "carelog.ui.sync_dom"];
+const IDLE_WAIT_MS = 2000;  // the snapshot worker starts when the page is idle, or after this
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
 // PyScript's set-up writes its own package into the folder the app was unpacked
@@ -50,7 +51,6 @@ const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.mod
 // caches folder listings by mtime; a listing cached before those files exist
 // can look current (same millisecond, or a test's frozen clock) and hide them.
 // So: import what the set-up imports first, and forget every cached listing.
-const IDLE_WAIT_MS = 2000;  // the snapshot worker starts when the page is idle, or after this
 const FRESH_IMPORTS = "import os, pathlib, importlib, sys; sys.path_importer_cache.clear(); importlib.invalidate_caches()";
 
 function mark(path, why) {
