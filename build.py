@@ -22,8 +22,10 @@ Output layout (dist/ is wiped and rewritten on every build):
     index.html, main.py, .nojekyll, sw.js, <files of public/>
     pyscript.json               PyScript config, relative URLs only; its interpreter is
                                 js/fast-start.mjs (Pyodide with a memory snapshot)
-    app/carelog-<ver>-py3-none-any.whl
-    vendor/pyodide/             Pyodide core + vendored wheels + rewritten lock;
+    app/carelog-<ver>-py3-none-any.whl   the package's modules slimmed (docstrings and
+                                comments out, line numbers kept) and stored
+    vendor/pyodide/             Pyodide core + vendored wheels (segno's slimmed and stored,
+                                under its own name) + rewritten lock;
                                 python_stdlib-app.zip (trimmed, slimmed, stored: what the
                                 app loads; the full python_stdlib.zip is lazy) and
                                 tzdata-stored.zip (the tzdata wheel's files, stored)
@@ -68,6 +70,9 @@ WHEEL_NAME = f"{APP_NAME}-{APP_VERSION}-py3-none-any.whl"
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest zip timestamp
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 NPM_PINS = ("pyodide", "@pyscript/core")
+# browser wheels vendored slimmed and stored (same code, no docstrings; the .gz copy is
+# 44 KB against the 76 KB wheel): segno, loaded by name from vendor/pyodide/ for QR codes
+SLIMMED = ("segno",)
 UNPACKED = ("tzdata",)  # browser wheels PyScript unpacks next to the app (pyscript.json "files")
 BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
 # (PyScript's core imports its py-editor, py-terminal and py-game plugins at every
@@ -206,8 +211,10 @@ def fetch_wheels(root: Path) -> list[Path]:
 # --------------------------------------------------------------------------- outputs
 
 def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple) -> None:
-    """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest."""
-    entries = [(f"{APP_NAME}/{p.as_posix()}", (pkg_dir / p).read_bytes())
+    """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest, each
+    slimmed like the trimmed stdlib (slim_source: docstrings and comments out, every
+    line kept in place, kept as it is unless it parses to the same code)."""
+    entries = [(f"{APP_NAME}/{p.as_posix()}", slim_source((pkg_dir / p).read_text("utf-8")).encode("utf-8"))
                for p in rel_files(pkg_dir) if p.suffix == ".py" and "__pycache__" not in p.parts]
     info = f"{APP_NAME}-{APP_VERSION}.dist-info"
     entries.append((f"{info}/METADATA", (
@@ -343,11 +350,24 @@ def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: P
     return {"kept": kept, "omitted": len(omitted)}
 
 
-def write_stored_copy(archive: Path, dest: Path, date_time: tuple) -> None:
-    """dest: the files of a zip or wheel, stored uncompressed (for a smaller .gz copy)."""
-    with zipfile.ZipFile(archive) as zf, zipfile.ZipFile(dest, "w") as out:
-        for name in sorted(n for n in zf.namelist() if not n.endswith("/")):
-            out.writestr(_stored_info(name, date_time), zf.read(name))
+def write_stored_copy(archive: Path, dest: Path, date_time: tuple, slim: bool = False) -> None:
+    """dest: the files of a zip or wheel, stored uncompressed (for a smaller .gz copy);
+    with slim, each .py file slimmed (slim_source) and a wheel's RECORD re-hashed."""
+    with zipfile.ZipFile(archive) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist() if not name.endswith("/")}
+    if slim:
+        for name, data in entries.items():
+            if name.endswith(".py"):
+                entries[name] = slim_source(data.decode("utf-8")).encode("utf-8")
+        for record in [n for n in entries if n.endswith(".dist-info/RECORD")]:
+            entries[record] = "".join(
+                f"{name},sha256={urlsafe_digest(data)},{len(data)}\n"
+                for name, data in sorted(entries.items()) if name != record).encode() + f"{record},,\n".encode()
+    tmp = dest.with_name(dest.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as out:
+        for name in sorted(entries):
+            out.writestr(_stored_info(name, date_time), entries[name])
+    tmp.replace(dest)
 
 
 def vendor_pyscript(pyscript_dist: Path, dest: Path) -> None:
@@ -454,6 +474,9 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
                          root / "py" / "stdlib_fallback.py", out / "vendor" / "pyodide" / TRIMMED_STDLIB, date_time)
     files = {f"./app/{WHEEL_NAME}": "./*"}
     for wheel in wheels:
+        if wheel.name.split("-")[0] in SLIMMED:
+            vendored = out / "vendor" / "pyodide" / wheel.name
+            write_stored_copy(wheel, vendored, date_time, slim=True)
         if wheel.name.split("-")[0] in UNPACKED:
             write_stored_copy(wheel, out / "vendor" / "pyodide" / STORED_TZDATA, date_time)
             files[f"./vendor/pyodide/{STORED_TZDATA}"] = "./*"

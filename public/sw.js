@@ -2,7 +2,9 @@
 //
 // - install: fetch every file of asset-manifest.json (but those it lists as
 //   "lazy": nothing in the app loads them) with its sha256 as the fetch
-//   integrity, into a cache named after the build; report progress.
+//   integrity, into a cache named after the build; report progress. The few
+//   big files are streamed (progress as they arrive); the many small ones go
+//   in one cache.addAll batch (one cache write, not one per file).
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
 //   cache only, so one page load never mixes files of two builds.
@@ -11,6 +13,7 @@
 const BUILD_ID = "__BUILD_ID__";
 const CACHE = `carelog-${BUILD_ID}`;
 const SCOPE = new URL("./", self.location).href;
+const STREAM_BYTES = 262144;  // files from this size on are streamed one by one (progress)
 
 function hexToBase64(hex) {
   let bin = "";
@@ -32,32 +35,39 @@ async function precache() {
   const lazy = new Set(manifest.lazy || []);
   const files = manifest.files.filter((f) => !lazy.has(f.path));
   const total = files.reduce((sum, f) => sum + f.bytes, 0);
-  let loaded = 0;
+  const cached = new Set((await cache.keys()).map((request) => request.url));
+  const todo = files.filter((f) => !cached.has(new URL(f.path, SCOPE).href));
+  let loaded = total - todo.reduce((sum, f) => sum + f.bytes, 0);
   let lastReport = 0;
   function report() {
     const now = Date.now();
     if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
   }
-  const queue = files.sort((a, b) => b.bytes - a.bytes);
-  async function worker() {
-    while (queue.length) {
-      const file = queue.shift();
-      const url = new URL(file.path, SCOPE).href;
-      if (await cache.match(url)) { loaded += file.bytes; continue; }
-      const res = await fetch(url, { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
-      if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
-      if (file.bytes < 262144) { await cache.put(url, res); loaded += file.bytes; report(); continue; }
-      const reader = res.clone().body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        loaded += value.byteLength;
-        report();
-      }
-      await cache.put(url, res);
+  const request = (file) => new Request(new URL(file.path, SCOPE).href,
+    { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
+  // big files one fetch each, read as they arrive for the progress bar
+  async function streamed(file) {
+    const url = new URL(file.path, SCOPE).href;
+    const res = await fetch(request(file));
+    if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+    const reader = res.clone().body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      loaded += value.byteLength;
+      report();
     }
+    await cache.put(url, res);
   }
-  await Promise.all(Array.from({ length: 6 }, worker));
+  // the many small ones in one batch: one cache write instead of one per file
+  async function batch(small) {
+    if (!small.length) return;
+    await cache.addAll(small.map(request));
+    loaded += small.reduce((sum, f) => sum + f.bytes, 0);
+    report();
+  }
+  const big = todo.filter((f) => f.bytes >= STREAM_BYTES).sort((a, b) => b.bytes - a.bytes);
+  await Promise.all([...big.map(streamed), batch(todo.filter((f) => f.bytes < STREAM_BYTES))]);
   broadcast({ type: "precache-progress", loaded: total, total });
 }
 

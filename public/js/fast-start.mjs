@@ -5,8 +5,10 @@
 //
 // - a later start restores the snapshot (Python already started, the carelog
 //   modules already imported) instead of starting the interpreter from scratch;
-// - a start without a usable snapshot boots normally, then, once the app is
-//   ready, saves a snapshot taken right after its modules were imported;
+// - a start without a usable snapshot boots normally; once the app is ready and
+//   the page idle, a dedicated worker (snapshot-worker.mjs) boots its own Pyodide
+//   from the service worker's cache, imports the app's modules, takes the
+//   snapshot and saves it, so making it never slows the start that needs it;
 // - the snapshot lives in Cache Storage under the build id
 //   ("carelog-snapshot-<build>", with the sha256 of its bytes); a new build
 //   never reads another build's snapshot and deletes old ones (the service
@@ -18,8 +20,9 @@
 //
 // Pyodide's snapshot API is experimental (`_makeSnapshot`, `makeMemorySnapshot`,
 // `_loadSnapshot`): no JS object may be referenced from Python when it is taken
-// (so it is taken before PyScript or main.py touch `js`), hash randomisation is
-// off, and the random module is re-seeded after a restore. The file system is
+// (it is taken in a worker where only the app's imports ran, and they do not
+// touch `js`), hash randomisation is off, and the random module is re-seeded
+// after a restore. The file system is
 // not part of the snapshot: PyScript unpacks the app wheel again on each start.
 import { loadPyodide as loadRealPyodide, version } from "../vendor/pyodide/pyodide.mjs";
 
@@ -40,6 +43,7 @@ const FALLBACK = `import carelog_stdlib_fallback; carelog_stdlib_fallback.instal
 // They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
 const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
   "carelog.ui.sync_dom"];
+const IDLE_WAIT_MS = 2000;  // the snapshot worker starts when the page is idle, or after this
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
 // PyScript's set-up writes its own package into the folder the app was unpacked
@@ -88,21 +92,6 @@ async function dropOtherSnapshots() {
   await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
 }
 
-async function saveSnapshot(bytes) {
-  try {
-    const digest = await sha256hex(bytes);
-    const cache = await caches.open(CACHE);
-    await cache.put(KEY, new Response(bytes, {
-      headers: { "content-type": "application/octet-stream", "x-sha256": digest },
-    }));
-    html.dataset.snapshotSaved = "yes";
-  } catch (error) {  // e.g. QuotaExceededError: the next start is a normal one
-    await caches.delete(CACHE).catch(() => {});
-    console.warn("carelog: start-up snapshot not saved:", error && error.message);
-    html.dataset.snapshotSaved = "no";
-  }
-}
-
 function whenReady(callback) {
   if (html.dataset.appState === "ready") { callback(); return; }
   const observer = new MutationObserver(() => {
@@ -121,47 +110,46 @@ async function restore(options, bytes) {
   return pyodide;
 }
 
-/** A normal boot that also takes a snapshot once the app modules are imported. */
-async function bootAndSnapshot(options) {
-  if (!("caches" in self)) {
-    const pyodide = await loadRealPyodide(options);
-    pyodide.runPython(FALLBACK);
-    return [pyodide, null];
-  }
-  const pyodide = await loadRealPyodide({ ...options, _makeSnapshot: true });
+/** A normal boot: no snapshot is made on this path (a worker makes it later). */
+async function bootNormally(options) {
+  const pyodide = await loadRealPyodide(options);
   pyodide.runPython(FALLBACK);
-  try {
-    const wheel = await wheelUrl();
-    if (!wheel) throw new Error("pyscript.json names no app wheel");
-    const response = await fetch(wheel);
-    if (!response.ok) throw new Error(`app wheel: HTTP ${response.status}`);
-    // the same folder as PyScript's "./*": the package's __path__ must be where
-    // PyScript puts the files again on a restored start (the FS is not in the snapshot)
-    pyodide.unpackArchive(await response.arrayBuffer(), "wheel", { extractDir: "./" });
-    // the fallback's import above listed this folder; with a clock that stands still
-    // (tests) its mtime does not change, so forget that listing before importing the app
-    pyodide.runPython(FRESH_IMPORTS);
-    pyodide.runPython(PRELOAD.map((name) => `import ${name}`).join("\n"));
-    pyodide.runPython(FRESH_IMPORTS);
-    return [pyodide, pyodide.makeMemorySnapshot()];
-  } catch (error) {
-    console.warn("carelog: no start-up snapshot this time:", error && error.message);
-    return [pyodide, null];
-  } finally {
-    unwrapGlobals(pyodide);
-    pyodide.runPython(FRESH_IMPORTS);
-  }
+  pyodide.runPython(FRESH_IMPORTS);
+  return pyodide;
 }
 
-// With _makeSnapshot, Pyodide hands Python a recording Proxy of globalThis as
-// the `js` module (it notes the path to every JS object Python reaches); its
-// getters run with the Proxy as `this`, which the browser refuses ("Illegal
-// invocation" on js.document, js.location...). Once the snapshot is taken, give
-// this session the real globalThis back, as a normal boot has it.
-function unwrapGlobals(pyodide) {
-  pyodide._api.config.jsglobals = globalThis;
-  pyodide.registerJsModule("js", globalThis);
-  pyodide.runPython("import sys; sys.modules.pop('js', None)");
+/** Once the app is ready and the page idle: make the snapshot in a dedicated
+ * worker (public/js/snapshot-worker.mjs), off this start's path. It boots its own
+ * Pyodide from the service worker's cache, imports the app, stores the snapshot
+ * under the build id; the next start restores it. Failure only means no snapshot. */
+function snapshotInWorker(options) {
+  if (!("caches" in self) || typeof Worker !== "function") return;
+  const idle = (callback) => ("requestIdleCallback" in self
+    ? requestIdleCallback(callback, { timeout: IDLE_WAIT_MS }) : setTimeout(callback, 0));
+  whenReady(() => idle(async () => {
+    let worker = null;
+    try {
+      const wheel = await wheelUrl();
+      if (!wheel) throw new Error("pyscript.json names no app wheel");
+      await dropOtherSnapshots();
+      worker = new Worker(new URL("./snapshot-worker.mjs", import.meta.url), { type: "module" });
+      const result = await new Promise((resolve, reject) => {
+        worker.addEventListener("message", (event) => resolve(event.data || {}));
+        worker.addEventListener("error", (event) => reject(new Error(event.message || "worker failed")));
+        worker.postMessage({
+          indexURL: options.indexURL, stdLibURL: options.stdLibURL, wheel, fallback: FALLBACK,
+          preload: PRELOAD, freshImports: FRESH_IMPORTS, cache: CACHE, key: KEY,
+        });
+      });
+      if (!result.ok) throw new Error(result.error);
+      html.dataset.snapshotSaved = "yes";
+    } catch (error) {
+      console.warn("carelog: start-up snapshot not saved:", error && error.message);
+      html.dataset.snapshotSaved = "no";
+    } finally {
+      if (worker) worker.terminate();
+    }
+  }));
 }
 
 export async function loadPyodide(options = {}) {
@@ -185,8 +173,8 @@ export async function loadPyodide(options = {}) {
   } catch (error) {
     why = `unreadable: ${error && error.message}`;
   }
-  const [pyodide, snapshot] = await bootAndSnapshot(options);
+  const pyodide = await bootNormally(options);
   mark("normal", why);
-  if (snapshot) whenReady(() => { dropOtherSnapshots().then(() => saveSnapshot(snapshot)); });
+  snapshotInWorker(options);
   return pyodide;
 }

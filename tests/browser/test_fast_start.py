@@ -1,8 +1,8 @@
 """Fast start: a Pyodide memory snapshot on the device, and every way back from it.
 
 public/js/fast-start.mjs (pyscript.json's "interpreter") boots normally when no
-usable snapshot is stored, saves one once the app is ready, and restores it on
-later starts. These tests drive both paths, a corrupted and an unusable
+usable snapshot is stored, has a worker (snapshot-worker.mjs) make and save one
+once the app is ready, and restores it on later starts. These tests drive both paths, a corrupted and an unusable
 snapshot, and an update to a new build, and check each time that the app
 comes up with the same data and still saves. <html data-start-path> says which
 path ran; the tests never look at timings.
@@ -32,6 +32,17 @@ def wait_snapshot_saved(page) -> None:
 
 def snapshot_caches(page) -> list[str]:
     return page.evaluate("caches.keys().then(keys => keys.filter(k => k.startsWith('carelog-snapshot-')))")
+
+
+def stored_snapshots(page) -> int:
+    """How many snapshots are stored (a start that found none has opened an empty cache)."""
+    return page.evaluate("""async () => {
+      let count = 0;
+      for (const name of await caches.keys()) {
+        if (name.startsWith('carelog-snapshot-')) count += (await (await caches.open(name)).keys()).length;
+      }
+      return count;
+    }""")
 
 
 def add_note(page, text: str) -> None:
@@ -93,6 +104,38 @@ def test_snapshot_start_has_the_same_data_and_keeps_saving(page, app_server):
     assert timeline_summaries(page) == after
     # the random module is re-seeded after each restore, not replayed
     assert run_python(page, "import random; random.random()") != first
+
+
+def test_first_visit_leaves_the_snapshot_to_a_worker_and_the_next_start_uses_it(page, app_server):
+    """The first visit boots normally and makes no snapshot on its way to ready;
+    a worker makes it afterwards from the service worker's cache (no file of the
+    runtime or the app is downloaded twice), and the next start restores it."""
+    app_server.requests.clear()
+    page.goto(app_server.url + DEBUG)
+    wait_ready(page)
+    build = page.evaluate("document.documentElement.dataset.build")
+    assert start_path(page) == ("normal", "none stored")
+    # at ready nothing is stored yet: the snapshot is not made on the start's path
+    assert page.evaluate("document.documentElement.dataset.snapshotSaved || null") is None
+    assert stored_snapshots(page) == 0
+    setup_person(page, "Dee", "Gran")
+    add_note(page, "Slept after lunch")
+    before = timeline_summaries(page)
+    wait_snapshot_saved(page)
+    assert snapshot_caches(page) == [f"carelog-snapshot-{build}"]
+    assert stored_snapshots(page) == 1
+    fetched = [path.split("?")[0] for path in app_server.requests]
+    runtime = [path for path in fetched if "/vendor/" in path or "/app/" in path]
+    assert any(path.endswith("/pyodide.asm.wasm") for path in runtime)
+    assert sorted({path for path in runtime if runtime.count(path) > 1}) == []
+
+    app_server.stop()
+    reload_ready(page)
+    assert start_path(page) == ("snapshot", None)
+    wait_screen(page, "Gran")
+    assert timeline_summaries(page) == before
+    add_note(page, "Watched the news")
+    assert len(timeline_summaries(page)) == len(before) + 1
 
 
 @pytest.mark.parametrize("mode, note", [("flip", "corrupt: dropped"), ("header", "restore failed")])

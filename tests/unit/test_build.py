@@ -7,6 +7,7 @@ real py/carelog, and links to the real node_modules/, lock files and wheel cache
 """
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import hashlib
@@ -152,6 +153,54 @@ def test_wheel_is_valid_and_importable(dist, tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_app_wheel_is_slimmed_to_the_same_code(dist):
+    """The wheel's modules lose their docstrings and comments (what `python -OO`
+    drops) but parse to the same code, line for line, as py/carelog."""
+    slimmed = 0
+    with zipfile.ZipFile(dist / "app" / build.WHEEL_NAME) as zf:
+        modules = [n for n in zf.namelist() if n.endswith(".py")]
+        sources = sorted(f"carelog/{p.relative_to(REPO / 'py' / 'carelog').as_posix()}"
+                         for p in (REPO / "py" / "carelog").rglob("*.py") if "__pycache__" not in p.parts)
+        assert sorted(modules) == sources
+        for name in modules:
+            shipped = zf.read(name).decode("utf-8")
+            original = (REPO / "py" / name).read_text("utf-8")
+            assert len(shipped.splitlines()) == len(original.splitlines()), name
+            assert build._docstring_free(ast.parse(shipped)) == build._docstring_free(ast.parse(original)), name
+            slimmed += len(shipped) < len(original)
+            assert ast.get_docstring(ast.parse(shipped)) in (None, ""), name
+    assert slimmed > len(modules) // 2
+
+
+def test_segno_is_vendored_slimmed_and_stored_with_the_same_code(dist, tmp_path):
+    """segno's wheel (QR codes) keeps its name and code; its modules lose their
+    docstrings (line numbers kept), its RECORD matches, and it still makes codes."""
+    original = build.find_wheel(REPO / ".cache" / "wheels", *next(
+        r for r in build.parse_requirements(REPO / "requirements-browser.txt") if r[0] == "segno"))
+    vendored = dist / "vendor" / "pyodide" / original.name
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(vendored) as after:
+        assert sorted(before.namelist()) == sorted(after.namelist())
+        assert {zi.compress_type for zi in after.infolist()} == {zipfile.ZIP_STORED}
+        for name in after.namelist():
+            if name.endswith(".py"):
+                old, new = before.read(name).decode(), after.read(name).decode()
+                assert len(old.splitlines()) == len(new.splitlines()), name
+                assert build._docstring_free(ast.parse(old)) == build._docstring_free(ast.parse(new)), name
+        record = next(n for n in after.namelist() if n.endswith("RECORD"))
+        for row in after.read(record).decode().splitlines():
+            name, digest, size = row.split(",")
+            if name != record:
+                assert digest == f"sha256={build.urlsafe_digest(after.read(name))}", name
+    assert vendored.stat().st_size > original.stat().st_size  # stored, not deflated
+    assert (dist / "vendor" / "pyodide" / (original.name + ".gz")).stat().st_size < original.stat().st_size
+    code = ("import sys, segno; "
+            "print(segno.make('https://example.org/#join=x', error='m', micro=False, boost_error=False).designator)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(vendored)!r}); {code}"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "3-M", result.stderr + result.stdout
+
+
 def test_two_builds_are_identical(project, dist, tmp_path):
     again = tmp_path / "again"
     result = run_build(project, again)
@@ -168,7 +217,7 @@ def test_epoch_changes_only_the_wheel(project, dist, tmp_path):
     changed |= {x["path"] for x, y in zip(a["files"], b["files"]) if x != y}
     # the zips the build writes carry the epoch as their files' dates
     assert changed == {f"app/{build.WHEEL_NAME}", "vendor/pyodide/python_stdlib-app.zip",
-                       "vendor/pyodide/tzdata-stored.zip"}
+                       "vendor/pyodide/tzdata-stored.zip", "vendor/pyodide/segno-1.6.6-py3-none-any.whl"}
     assert a["build"] != b["build"]
 
 
