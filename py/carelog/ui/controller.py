@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
+from ..conflicts import Choices, to_choose
 from ..domain import timefmt
 from ..domain.catalogue import VITALS
 from ..domain.events import LOG_KINDS
@@ -258,9 +259,8 @@ class Controller:
 
     async def _load_conflicts(self) -> None:
         s = self.state
-        entries = await self.log.timeline(s.recipient.id, limit=CONFLICT_SCAN) if s.recipient else []
-        s.conflicts = [e for e in entries if e.in_conflict]
-        s.care.profile_versions = await self.log.profile_versions(s.recipient.id) if s.recipient else []
+        found = await to_choose(self.log, s.recipient.id, CONFLICT_SCAN) if s.recipient else Choices([], [])
+        s.conflicts, s.care.profile_versions = found.entries, found.profile_versions
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.conflicts}
 
     async def _show_entry(self, entry_id: str, history: bool) -> None:
