@@ -240,9 +240,17 @@ class Database {
   // word index answers (search.js). Else it reads the index range newest first
   // in time windows (one getAll each, a day, then 2, 4... days), so a page of
   // recent entries reads little. The filter runs here, so only matches cross to Python.
+  // With `histories`, the matches come with the rest of their entries' events.
   async find(json) {
     const q = JSON.parse(json);
-    if (q.words && q.words.length) return JSON.stringify(await findByTerms(this, q));
+    const answer = q.words && q.words.length ? await findByTerms(this, q) : await this.findRows(q);
+    // `histories`: with every other event of the entries found (the timeline folds them)
+    if (q.histories) answer.events = await this.withHistories(answer.events);
+    return JSON.stringify(answer);
+  }
+
+  // `find` without words: {"events": [...], "more": bool}.
+  async findRows(q) {
     const kinds = q.kinds && q.kinds.length ? q.kinds : null;
     const single = kinds && kinds.length === 1;
     // a transaction per read: decrypting (the lock) awaits WebCrypto, which ends a transaction
@@ -256,7 +264,7 @@ class Database {
     const ends = index();
     const [newest, oldest] = await Promise.all([request(ends.openCursor(whole, "prev")),
                                                 request(ends.openCursor(whole, "next"))]);
-    if (!newest) return JSON.stringify({ events: [], more: false });
+    if (!newest) return { events: [], more: false };
     const lo = oldest.value.at;
     let hi = newest.value.at + 1;
     let span = 86400000;
@@ -280,7 +288,7 @@ class Database {
       hi = from;
       span *= 2;
     }
-    return JSON.stringify({ events: out, more: more || hi > lo });
+    return { events: out, more: more || hi > lo };
   }
 
   // The events of a range (as `range`) and every other event of their entries

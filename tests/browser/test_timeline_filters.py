@@ -209,6 +209,7 @@ def test_edit_and_delete_from_a_filtered_timeline_return_to_it_near_the_entry(ma
     page.click("main a[data-care=timeline]")
     wait_screen(page, "Timeline")
     _filter(page, kind="note", by="bob")
+    expect(page).to_have_url(re.compile(r"#/timeline\?kind=note&by=bob$"))  # not the unfiltered list's link
     items = page.locator("ol.timeline li")
     expect(items).to_have_count(50)
     page.click("main a.show-more")

@@ -24,10 +24,11 @@ from ..conflicts import Choices, to_choose
 from ..domain import timefmt
 from ..domain.catalogue import VITALS
 from ..domain.events import LOG_KINDS
-from ..domain.timeline_filter import TIMELINE_KINDS
+from ..domain.timeline_filter import TimelineFilter
 from ..domain.validation import FormErrors
 from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
+from ..timeline import find_entries
 from .care_controller import CareScreens
 from .report_controller import ReportScreens
 from .profile_choice import ProfileChoiceScreen
@@ -254,7 +255,8 @@ class Controller:
 
     async def _load_timeline(self) -> None:
         s = self.state
-        s.timeline = await self.log.timeline(s.recipient.id, kinds=TIMELINE_KINDS) if s.recipient else []
+        # the newest entries as #/timeline finds them (one call: a day's rows, not each kind's 160)
+        s.timeline = (await find_entries(self.log, s.recipient.id, TimelineFilter())).entries if s.recipient else []
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.timeline}
 
     async def _load_conflicts(self) -> None:
