@@ -262,12 +262,16 @@ class Database {
     const limit = q.limit ?? 50;
     const whole = IDBKeyRange.bound(key(q.start ?? 0), key(q.end ?? 1e14), false, true);
     const ends = index();
-    const [newest, oldest] = await Promise.all([request(ends.openCursor(whole, "prev")),
-                                                request(ends.openCursor(whole, "next"))]);
+    // a date range: its count (keys only) sizes the first window to about a page of
+    // rows, if they were spread evenly (older rows are slower to read than a day's worth)
+    const [newest, oldest, count] = await Promise.all([request(ends.openCursor(whole, "prev")),
+                                                       request(ends.openCursor(whole, "next")),
+                                                       q.start != null ? request(ends.count(whole)) : null]);
     if (!newest) return { events: [], more: false };
     const lo = oldest.value.at;
     let hi = newest.value.at + 1;
-    let span = 86400000;
+    let span = count ? Math.min(86400000, Math.max(3600000, Math.ceil(((hi - lo) * 1.5 * limit) / count)))
+      : 86400000;
     const out = [];
     const entries = new Set();
     let more = false;
