@@ -25,6 +25,7 @@
     // schema 4: the search's word index (public/js/terms.js)
     db.createObjectStore("terms", { keyPath: "id" }).createIndex("by_term", "t", { multiEntry: true });
     db.createObjectStore("vital_days"); // schema 5: the charts' cache (unused by the baseline)
+    db.createObjectStore("revised"); // schema 6: entries with revisions (unused by the baseline)
   }
 
   function open(name, withSchema = true, schema = "full") {

@@ -13,8 +13,9 @@ import { loadLock, openRows, openSetting, sealEvents, sealSetting } from "./vaul
 import { PENDING, clearTermRow, termRows } from "./terms.js";
 import { findByTerms } from "./search.js";
 import * as vitalDays from "./vitaldays.js";
+import * as revisions from "./revisions.js";
 
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -74,6 +75,19 @@ export const UPGRADES = [
   (db) => {
     db.createObjectStore("vital_days");
   },
+  // 5 -> 6: "revised" (revisions.js): the entries that have more than their
+  // create event, so whole histories are read without a count per entry. Filled
+  // here from the by_entry index's keys (entry and id stay clear when sealed).
+  (db, tx) => {
+    const revised = db.createObjectStore("revised");
+    const req = tx.objectStore("events").index("by_entry").openKeyCursor();
+    req.onsuccess = () => {
+      const cursor = req.result;
+      if (!cursor) return;
+      if (cursor.key !== cursor.primaryKey) revised.put(true, cursor.key);
+      cursor.continue();
+    };
+  },
 ];
 
 function storageError(error, fallback) {
@@ -132,7 +146,7 @@ class Database {
     const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
     const rows = [];
     for (const [key, value] of Object.entries(settings)) rows.push(await sealSetting(this, key, value));
-    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db)];
+    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db)];
     if (rows.length) stores.push("settings");
     const tx = this.db.transaction(stores, "readwrite", { durability });
     const store = tx.objectStore("events");
@@ -147,6 +161,7 @@ class Database {
         feed.add([record.id, device]);
         termStore.put(terms[i]);
         vitalDays.dropForRecord(tx, record);
+        revisions.noteRecord(tx, record);
       };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
@@ -225,9 +240,17 @@ class Database {
   // word index answers (search.js). Else it reads the index range newest first
   // in time windows (one getAll each, a day, then 2, 4... days), so a page of
   // recent entries reads little. The filter runs here, so only matches cross to Python.
+  // With `histories`, the matches come with the rest of their entries' events.
   async find(json) {
     const q = JSON.parse(json);
-    if (q.words && q.words.length) return JSON.stringify(await findByTerms(this, q));
+    const answer = q.words && q.words.length ? await findByTerms(this, q) : await this.findRows(q);
+    // `histories`: with every other event of the entries found (the timeline folds them)
+    if (q.histories) answer.events = await this.withHistories(answer.events);
+    return JSON.stringify(answer);
+  }
+
+  // `find` without words: {"events": [...], "more": bool}.
+  async findRows(q) {
     const kinds = q.kinds && q.kinds.length ? q.kinds : null;
     const single = kinds && kinds.length === 1;
     // a transaction per read: decrypting (the lock) awaits WebCrypto, which ends a transaction
@@ -239,12 +262,16 @@ class Database {
     const limit = q.limit ?? 50;
     const whole = IDBKeyRange.bound(key(q.start ?? 0), key(q.end ?? 1e14), false, true);
     const ends = index();
-    const [newest, oldest] = await Promise.all([request(ends.openCursor(whole, "prev")),
-                                                request(ends.openCursor(whole, "next"))]);
-    if (!newest) return JSON.stringify({ events: [], more: false });
+    // a date range: its count (keys only) sizes the first window to about a page of
+    // rows, if they were spread evenly (older rows are slower to read than a day's worth)
+    const [newest, oldest, count] = await Promise.all([request(ends.openCursor(whole, "prev")),
+                                                       request(ends.openCursor(whole, "next")),
+                                                       q.start != null ? request(ends.count(whole)) : null]);
+    if (!newest) return { events: [], more: false };
     const lo = oldest.value.at;
     let hi = newest.value.at + 1;
-    let span = 86400000;
+    let span = count ? Math.min(86400000, Math.max(3600000, Math.ceil(((hi - lo) * 1.5 * limit) / count)))
+      : 86400000;
     const out = [];
     const entries = new Set();
     let more = false;
@@ -265,7 +292,7 @@ class Database {
       hi = from;
       span *= 2;
     }
-    return JSON.stringify({ events: out, more: more || hi > lo });
+    return { events: out, more: more || hi > lo };
   }
 
   // The events of a range (as `range`) and every other event of their entries
@@ -297,18 +324,26 @@ class Database {
   async withHistories(rows) {
     const seen = new Set(rows.map((row) => row.id));
     const entries = [...new Set(rows.map((row) => row.entry))];
-    const tx = this.db.transaction("events", "readonly");
+    const tx = this.db.transaction(["events", ...revisions.storesOf(this.db)], "readonly");
     const index = tx.objectStore("events").index("by_entry");
-    // Most entries have only their create event: count first (keys only), read the rest.
-    const counts = await Promise.all(entries.map((id) => request(index.count(id))));
-    const inRange = new Map();
-    for (const row of rows) inRange.set(row.entry, (inRange.get(row.entry) || 0) + 1);
-    const more = entries.filter((id, i) => counts[i] > inRange.get(id));
+    // Most entries have only their create event: one read of the entries that
+    // have revisions (revisions.js) picks the few to read whole.
+    const revised = await revisions.revisedEntries(tx);
+    const more = revised ? entries.filter((id) => revised.has(id)) : await this.moreByCount(index, rows, entries);
     const extra = await Promise.all(more.map((id) => request(index.getAll(id))));
     for (const row of extra.flat()) {
       if (!seen.has(row.id)) { seen.add(row.id); rows.push(row); }
     }
     return openRows(this, rows); // decrypted when the lock is on
+  }
+
+  // The entries with events beyond `rows`, by a count per entry (a database
+  // opened at a version before "revised").
+  async moreByCount(index, rows, entries) {
+    const counts = await Promise.all(entries.map((id) => request(index.count(id))));
+    const inRange = new Map();
+    for (const row of rows) inRange.set(row.entry, (inRange.get(row.entry) || 0) + 1);
+    return entries.filter((id, i) => counts[i] > inRange.get(id));
   }
 
   // Rows of one index range [prefix + start, prefix + end), oldest first; with a

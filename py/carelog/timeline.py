@@ -1,8 +1,8 @@
 """The timeline's use case: entries of a recipient that pass a filter, newest first.
 
-The store's ``find_events`` does the quick pass over events (in the browser:
-one call into JavaScript); the entries are folded from those entries' whole
-histories and checked again (``timeline_filter.entry_matches``): a match may be
+The store's ``find_histories`` does the quick pass over events and brings the
+whole histories of the entries found (in the browser: one call into
+JavaScript); the entries are folded from those histories and checked again (``timeline_filter.entry_matches``): a match may be
 an older version, or a deleted entry. When checking leaves fewer entries than
 asked for, it asks the store for more, up to a few times.
 
@@ -45,9 +45,8 @@ async def find_entries(log, recipient: str, flt: TimelineFilter) -> TimelinePage
     limit = flt.count + 10
     for _ in range(ROUNDS):
         query = store_query(flt, recipient, offset_at, limit=limit)
-        events, more = await log.store.find_events(query)
-        ids = list(dict.fromkeys(e.entry for e in events))
-        entries = fold(await log.store.events_of_entries(ids)).values() if ids else ()
+        events, more = await log.store.find_histories(query)  # the matches' whole histories
+        entries = fold(events).values()
         kept = sorted((e for e in entries if entry_matches(e, query)),
                       key=lambda e: (e.at, e.created_hlc), reverse=True)
         if len(kept) >= flt.count or not more:

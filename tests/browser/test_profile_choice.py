@@ -7,7 +7,8 @@ profile at the same time: choose"; the choice screen shows both versions side
 by side with the differing rows marked; a field-by-field merge (the other
 tablet's time zone and allergies, this one's conditions) saves one profile;
 Undo brings both versions back; "Keep this one" keeps one whole; a reload
-shows one profile and no notice. The conflicts screen links to the choice too.
+shows one profile and no notice. The conflicts screen links to the choice too, and the
+sync status line counts the profile's two versions ("1 entry has two versions").
 """
 
 from __future__ import annotations
@@ -90,8 +91,13 @@ def test_concurrent_profile_edits_are_chosen_field_by_field_with_undo(make_page,
     notice = page.locator(".profile-choice-notice a")
     expect(notice).to_have_text("Two caregivers changed the profile at the same time: choose")
 
-    # the conflicts screen leads here too
-    page.evaluate("location.hash = '#/conflicts'")
+    # the sync status line counts the profile's two versions, and its link leads to the conflicts
+    # screen, which leads here too
+    page.reload()
+    wait_ready(page)
+    link = page.locator("#sync-conflicts")
+    expect(link).to_have_text("1 entry has two versions: choose")
+    link.click()
     wait_screen(page, "Entries with two versions")
     page.click("main a[href='#/profile/choose']")
     wait_screen(page, "Choose the right profile")
@@ -153,3 +159,4 @@ def test_concurrent_profile_edits_are_chosen_field_by_field_with_undo(make_page,
     wait_screen(page, "Emergency information: Mum")
     expect(page.locator(".profile-choice-notice")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("Type 2 diabetes")
+    expect(page.locator("#sync-conflicts")).to_have_count(0)

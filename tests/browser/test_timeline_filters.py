@@ -123,6 +123,13 @@ def test_filters_search_show_more_and_back(make_page, app_server):
     expect(page.locator("section.day h3")).to_have_text((NOW - dt.timedelta(days=10)).strftime("%a %d %b %Y"))
     assert page.locator("main a.show-more").count() == 0
 
+    # ten days (~120 entries): the newest 50, from the last day of the range back, and more to show
+    _filter(page, q="", start=(NOW - dt.timedelta(days=19)).date().isoformat(), end=day)
+    expect(page.locator("ol.timeline li")).to_have_count(50)
+    expect(page.locator("section.day h3").first).to_have_text((NOW - dt.timedelta(days=10)).strftime("%a %d %b %Y"))
+    assert page.locator("section.day h3").count() == 5  # 12 a day: 50 entries reach into the fifth day
+    expect(page.locator("main a.show-more")).to_have_count(1)
+
     # a bad address says what it could not use and still shows the rest
     _go(page, "#/timeline?from=2026-02-30&kind=vital")
     expect(page.locator("#filter-problem")).to_contain_text("The first day is not a date")
@@ -209,6 +216,7 @@ def test_edit_and_delete_from_a_filtered_timeline_return_to_it_near_the_entry(ma
     page.click("main a[data-care=timeline]")
     wait_screen(page, "Timeline")
     _filter(page, kind="note", by="bob")
+    expect(page).to_have_url(re.compile(r"#/timeline\?kind=note&by=bob$"))  # not the unfiltered list's link
     items = page.locator("ol.timeline li")
     expect(items).to_have_count(50)
     page.click("main a.show-more")

@@ -143,7 +143,7 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
 
     raw = page.evaluate(INSPECT_RAW)
     assert raw["version"] == raw["expected"]
-    assert {"events", "feed", "keys", "settings", "terms", "vital_days"} <= set(raw["stores"])
+    assert {"events", "feed", "keys", "settings", "terms", "vital_days", "revised"} <= set(raw["stores"])
     assert raw["terms"] == NOTES + 1  # v3 -> v4: every stored event got its row in the word index
     assert raw["feed"] == NOTES + 1  # v2 -> v3: every stored event got a feed position
     assert raw["indexes"] == ["by_entry", "by_hlc", "by_kind", "by_recipient_at", "by_recipient_kind_at"]

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
+from ..conflicts import Choices, to_choose
 from ..domain import timefmt
 from ..domain.catalogue import VITALS
 from ..domain.events import LOG_KINDS
-from ..domain.timeline_filter import TIMELINE_KINDS
+from ..domain.timeline_filter import TimelineFilter
 from ..domain.validation import FormErrors
 from ..ports import StorageFull, StorageUnavailable, StoreError
 from ..services import CareLog, NotFound
+from ..timeline import find_entries
 from .care_controller import CareScreens
 from .report_controller import ReportScreens
 from .profile_choice import ProfileChoiceScreen
@@ -253,14 +255,14 @@ class Controller:
 
     async def _load_timeline(self) -> None:
         s = self.state
-        s.timeline = await self.log.timeline(s.recipient.id, kinds=TIMELINE_KINDS) if s.recipient else []
+        # the newest entries as #/timeline finds them (one call: a day's rows, not each kind's 160)
+        s.timeline = (await find_entries(self.log, s.recipient.id, TimelineFilter())).entries if s.recipient else []
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.timeline}
 
     async def _load_conflicts(self) -> None:
         s = self.state
-        entries = await self.log.timeline(s.recipient.id, limit=CONFLICT_SCAN) if s.recipient else []
-        s.conflicts = [e for e in entries if e.in_conflict]
-        s.care.profile_versions = await self.log.profile_versions(s.recipient.id) if s.recipient else []
+        found = await to_choose(self.log, s.recipient.id, CONFLICT_SCAN) if s.recipient else Choices([], [])
+        s.conflicts, s.care.profile_versions = found.entries, found.profile_versions
         s.offsets = {e.at: self.log.clock.local_offset_minutes(e.at) for e in s.conflicts}
 
     async def _show_entry(self, entry_id: str, history: bool) -> None:

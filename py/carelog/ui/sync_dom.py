@@ -178,7 +178,8 @@ class SyncPanel:
         return report
 
     async def _count_conflicts(self) -> None:
-        """How many of the person's newest entries have two versions (for the link)."""
+        """How many of the person's newest entries have two versions, the profile's too (for the link)."""
+        from ..conflicts import to_choose  # noqa: PLC0415 - the same count as #/conflicts shows
         from .controller import CONFLICT_SCAN  # noqa: PLC0415
 
         log = self.service.log
@@ -187,8 +188,7 @@ class SyncPanel:
             if not chosen:
                 people = await log.recipients()
                 chosen = people[0].id if people else None
-            entries = await log.timeline(chosen, limit=CONFLICT_SCAN) if chosen else []
-            self.conflicts = sum(1 for e in entries if e.in_conflict)
+            self.conflicts = (await to_choose(log, chosen, CONFLICT_SCAN)).count if chosen else 0
         except Exception:  # noqa: BLE001 - informative only
             pass
 
