@@ -112,6 +112,15 @@ function request(req) {
   });
 }
 
+// The [id, device] pairs of one feed position: [id, device] (one event), the
+// id alone (written by the version 3 upgrade: device null, the record says),
+// or {ids: [[id, device], ...]} (a pulled batch, see writeEvents).
+function feedPairs(value) {
+  if (typeof value === "string") return [[value, null]];
+  if (value && Array.isArray(value.ids)) return value.ids;
+  return [value];
+}
+
 class Database {
   constructor(db) {
     this.db = db;
@@ -136,12 +145,16 @@ class Database {
 
   // Store new events (`plain`, in the app's record format) and `settings`
   // ({key: JSON-able value}) in ONE transaction; returns how many events were
-  // new. Each new event, in the same transaction: the next feed position (sync's
+  // new. Each new event, in the same transaction: a feed position (sync's
   // change feed; value [id, device] so a reader of one device's events skips the
   // others' without a lookup; positions written by the version 3 upgrade hold the
-  // id alone), its row in the search's word index, and the charts' cached days it
-  // touches dropped. An event already stored is kept as it is (events are immutable).
-  async writeEvents(plain, settings, durability) {
+  // id alone), its row in the search's word index (none for an event with no
+  // words: no search word can match it), and the charts' cached days it touches
+  // dropped. An event already stored is kept as it is (events are immutable).
+  // With `batchFeed` (pulled events), the new events share ONE feed position:
+  // {ids: [[id, device], ...]} in the order stored (an auto-increment add per
+  // event cost as much as the event itself); see eventsAfter and recordsAfter.
+  async writeEvents(plain, settings, durability, batchFeed = false) {
     const records = await sealEvents(this, plain); // before the transaction opens; same order
     const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
     const rows = [];
@@ -153,21 +166,28 @@ class Database {
     const feed = tx.objectStore("feed");
     const termStore = tx.objectStore("terms");
     let added = 0;
+    const batch = [];
+    const lastOne = records.length - 1;
+    // after the last add has answered (requests answer in order): the batch's one feed position
+    const finish = (i) => { if (i === lastOne && batch.length) feed.add({ ids: batch }); };
     records.forEach((record, i) => {
       const device = plain[i].device; // sealed records keep it inside the ciphertext
       const req = store.add(record);
       req.onsuccess = () => {
         added += 1;
-        feed.add([record.id, device]);
-        termStore.put(terms[i]);
+        if (batchFeed) batch.push([record.id, device]);
+        else feed.add([record.id, device]);
+        if (terms[i].t.length) termStore.put(terms[i]);
         vitalDays.dropForRecord(tx, record);
         revisions.noteRecord(tx, record);
+        finish(i);
       };
       req.onerror = (ev) => {
         if (req.error && req.error.name === "ConstraintError") {
           ev.preventDefault(); // already stored: keep the first
           ev.stopPropagation();
         }
+        finish(i);
       };
     });
     if (rows.length) {
@@ -390,27 +410,36 @@ class Database {
 
   // The change feed: up to `limit` events stored after position `after`,
   // oldest first, and the position of the last one -> {"events": [...], "last": n}.
+  // A position of a pulled batch ({ids: [...]}, writeEvents) is never split: the
+  // batch is taken whole while fewer than `limit` events were looked at, so a
+  // call may return up to one batch more than `limit` (never fewer while more remain).
   async eventsAfter(after, limit, device) {
     const tx = this.db.transaction(["feed", "events"], "readonly");
     const feed = tx.objectStore("feed");
     const events = tx.objectStore("events");
     const range = IDBKeyRange.lowerBound(after, true);
-    const [keys, ids] = await Promise.all([request(feed.getAllKeys(range, limit)),
-                                           request(feed.getAll(range, limit))]);
-    // `device`: only that device's events (sync pushes only what it made)
-    const wanted = ids.filter((v) => device == null || typeof v === "string" || v[1] === device)
-      .map((v) => (typeof v === "string" ? v : v[0]));
+    const [keys, values] = await Promise.all([request(feed.getAllKeys(range, limit)),
+                                              request(feed.getAll(range, limit))]);
+    const wanted = [];
+    let last = after;
+    let looked = 0;
+    for (let i = 0; i < keys.length && looked < limit; i += 1) {
+      const pairs = feedPairs(values[i]);
+      looked += pairs.length;
+      last = keys[i];
+      // `device`: only that device's events (sync pushes only what it made)
+      for (const [id, dev] of pairs) if (device == null || dev === null || dev === device) wanted.push(id);
+    }
     const rows = await Promise.all(wanted.map((id) => request(events.get(id))));
     const opened = await openRows(this, rows.filter((row) => row !== undefined));
-    return JSON.stringify({ events: opened.filter((row) => device == null || row.device === device),
-                            last: keys.length ? keys[keys.length - 1] : after });
+    return JSON.stringify({ events: opened.filter((row) => device == null || row.device === device), last });
   }
 
   // Sync's push read, in one call however far the device's own events are:
   // up to `limit` records made by `device` stored after feed position `after`,
   // oldest first, each with its position. The feed is scanned in chunks of
   // [id, device] pairs, so other devices' events (pulled ones) are skipped here
-  // without reading them -> {"records": [...], "positions": [...], "last": n},
+  // without reading them (a pulled batch's position whole) -> {"records": [...], "positions": [...], "last": n},
   // `last` the last position looked at (that of the limit-th record when the
   // limit is reached, so nothing of this device's is ever stepped over).
   async recordsAfter(after, limit, device) {
@@ -428,6 +457,9 @@ class Database {
       let i = 0;
       for (; i < keys.length && ids.length < limit; i += 1) {
         const v = values[i];
+        // a pulled batch: other devices' events, or this one's read back from the endpoint
+        // (there already): nothing in it is to push
+        if (v && v.ids) continue;
         // positions written by the version 3 upgrade hold the id alone: the row says whose it is
         if (typeof v === "string" || v[1] === device) {
           ids.push(typeof v === "string" ? v : v[0]);
@@ -453,7 +485,7 @@ class Database {
   // past them together, so the next run fetches those files again (docs/SYNC.md
   // section 6). New events get feed positions as in putEvents. -> new events
   async putPulled(eventsJson, settingsJson) {
-    return this.writeEvents(JSON.parse(eventsJson), JSON.parse(settingsJson), "relaxed");
+    return this.writeEvents(JSON.parse(eventsJson), JSON.parse(settingsJson), "relaxed", true);
   }
 
   // Several settings in one transaction (sync saves a segment's bytes and the

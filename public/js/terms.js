@@ -43,9 +43,26 @@ export function wordsOf(text) {
   return fold(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 }
 
+// Short texts repeat (a medicine's name, "500 mg", "pulse", a reading): their
+// words are kept, so a batch of thousands of events folds each once.
+const SHORT = 40;
+const REPEAT_MAX = 20000;
+const repeated = new Map();
+
+function wordsOfValue(text) {
+  if (text.length > SHORT) return wordsOf(text);
+  let words = repeated.get(text);
+  if (words === undefined) {
+    if (repeated.size >= REPEAT_MAX) repeated.clear();
+    words = wordsOf(text);
+    repeated.set(text, words);
+  }
+  return words;
+}
+
 function collect(value, depth, out) {
   if (typeof value === "string" || typeof value === "number") {
-    for (const word of wordsOf(String(value))) out.add(word);
+    for (const word of wordsOfValue(String(value))) out.add(word);
     return;
   }
   if (value === null || typeof value !== "object" || depth >= MAX_DEPTH) return;
@@ -78,12 +95,21 @@ export function queryTerm(word) {
 export function termsOfWords(words) {
   const out = new Set();
   for (const word of words) {
-    if (whole(word)) { out.add(word); continue; }
-    const chars = Array.from(word);
-    for (const n of LENGTHS) if (n <= chars.length) out.add(chars.slice(0, n).join(""));
+    let terms = wordTerms.get(word);
+    if (terms === undefined) {
+      if (whole(word)) terms = [word];
+      else {
+        const chars = Array.from(word);
+        terms = LENGTHS.filter((n) => n <= chars.length).map((n) => chars.slice(0, n).join(""));
+      }
+      if (wordTerms.size >= REPEAT_MAX) wordTerms.clear();
+      wordTerms.set(word, terms);
+    }
+    for (const term of terms) out.add(term);
   }
   return out;
 }
+const wordTerms = new Map(); // a word's terms, kept (words repeat across events)
 
 // The search words of a query (folded, split as stored text is, each once).
 export function queryWords(words) {

@@ -170,6 +170,9 @@ class EventFeed(abc.ABC):
     async def events_after(self, cursor: int, limit: int, device: str | None = None) -> tuple[list[Event], int]:
         """Up to ``limit`` events stored after position ``cursor``, oldest first,
         and the position of the last one returned (``cursor`` when none).
+        A store may give a batch of pulled events one position (IndexedDB's
+        ``putPulled``); such a batch is never split, so a call may return up to
+        one batch more than ``limit``, never fewer while more remain.
 
         With ``device``, only events made by that device come back, and the
         position is that of the last one *looked at* (at most ``limit``

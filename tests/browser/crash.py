@@ -202,8 +202,10 @@ def verify_dump(dump: dict, results: list[CycleResult]) -> dict:
     lost = confirmed - set(notes)
     assert not lost, f"notes shown as saved but lost after the crash: {sorted(lost)}"
     assert sum(1 for e in entries.values() if e.kind == RECIPIENT) == 1
-    # a feed position holds [id, device] (or the id alone, from the version 3 upgrade)
-    feed = [row[0] if isinstance(row, list) else row for row in dump["feed"]]
+    # a feed position holds [id, device], the id alone (from the version 3 upgrade),
+    # or {"ids": [[id, device], ...]} (a pulled batch)
+    feed = [pair[0] for row in dump["feed"] for pair in
+            (row["ids"] if isinstance(row, dict) else [row] if isinstance(row, list) else [[row]])]
     assert sorted(feed) == sorted(r["id"] for r in records), "the change feed and the events disagree"
     return {"events": len(records), "notes": len(notes), "confirmed": len(confirmed),
             "attempted": len(attempted)}

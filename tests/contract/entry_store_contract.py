@@ -237,12 +237,59 @@ async def check_put_pulled_stores_events_and_state(make_store):
     assert [e.id for e in feed] == ["e000001", "e000002", "e000003"]  # new events got feed positions
 
 
+async def check_pulled_batch_in_the_feed(make_store):
+    """A pulled batch between a device's own events (IndexedDB gives the batch ONE
+    feed position): the feed lists every event once in the order stored, paging
+    with a small limit loses nothing (a page shorter than its limit is the last),
+    a device filter still works, and a push reads only its own events, each with
+    a position that never steps over an unsent one."""
+    store = await make_store()
+    if not hasattr(store, "put_pulled") or not hasattr(store, "records_after"):
+        return
+    from dataclasses import replace  # noqa: PLC0415
+
+    settings = getattr(store, "bound_settings", None)
+    if settings is None:
+        from carelog.adapters.memory import MemorySettings  # noqa: PLC0415
+        settings = MemorySettings()
+
+    def theirs(n):
+        return replace(_event(n), device="dev-2", hlc=f"{1_700_000_000_000 + n:013d}-000000-dev-2")
+    await store.put_events([_event(1)])
+    pulled = [theirs(n) for n in range(2, 9)]
+    assert await store.put_pulled(pulled, settings, {"sync:x:checkpoints": {"dev-2": 3}}) == 7
+    assert await store.put_pulled([theirs(3), theirs(9)], settings, {}) == 1  # the duplicate takes no place
+    await store.put_events([_event(10)])
+    order = ["e000001", *[f"e{n:06d}" for n in range(2, 10)], "e000010"]
+    everything, end = await store.events_after(0, 100)
+    assert [e.id for e in everything] == order
+    for limit in (1, 2, 3):
+        seen, cursor = [], 0
+        while True:
+            page, after = await store.events_after(cursor, limit)
+            assert after >= cursor
+            seen.extend(e.id for e in page)
+            if len(page) < limit:
+                break
+            cursor = after
+        assert seen == order, (limit, seen)
+        assert after == end
+    assert [e.id for e in (await store.events_after(0, 100, "dev-2"))[0]] == order[1:-1]
+    assert [e.id for e in (await store.events_after(0, 100, "dev-1"))[0]] == ["e000001", "e000010"]
+    records, positions, last = await store.records_after(0, 100, "dev-1")
+    assert [r["id"] for r in records] == ["e000001", "e000010"] and last == end
+    one, first_position, stop = await store.records_after(0, 1, "dev-1")
+    assert [r["id"] for r in one] == ["e000001"] and stop == first_position[0] == positions[0]
+    rest, rest_positions, after = await store.records_after(stop, 10, "dev-1")
+    assert [r["id"] for r in rest] == ["e000010"] and rest_positions == positions[1:] and after == end
+
+
 CHECKS = [
     check_empty_store, check_round_trip_exact, check_batch_counts_new_and_ignores_duplicates,
     check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
     check_entries_history, check_histories_in_range, check_events_of_kind, check_latest_hlc, check_bulk_batch,
     check_event_feed_in_insertion_order, check_event_feed_of_one_device, check_records_after_of_one_device,
-    check_put_pulled_stores_events_and_state,
+    check_put_pulled_stores_events_and_state, check_pulled_batch_in_the_feed,
 ]
 
 

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from ..browser.helpers import setup_person, wait_ready, wait_screen
 from ..browser.test_lock import raw, set_up_lock
+from ..browser.test_search_index import search
 from .devices import RECIPIENT, add_note, set_up_sync, sync_until_clean, welcome
 
 pytestmark = [pytest.mark.sync, pytest.mark.browser]
@@ -48,6 +49,12 @@ def test_a_locked_device_pushes_and_pulls_and_keeps_both_sealed(nginx, make_devi
     assert FROM_LOCKED not in dump["dump"] and FROM_OPEN not in dump["dump"]
     pulled = [e for e in dump["events"] if e["kind"] == "note"]
     assert len(pulled) == 2 and all(e["sealed"] and e["payload"] is None for e in pulled)
+    # pulled entries are found by the timeline's word search, with the lock on (a) and off (b)
+    assert search(a, "narwhal GARD") == [FROM_OPEN]
+    assert search(a, "quetzal") == [FROM_LOCKED]
+    assert search(b, "quetzal lunch") == [FROM_LOCKED]
+    assert search(b, "narwhal") == [FROM_OPEN]
+    assert search(b, "quetzal garden") == []
     # the endpoint holds ciphertext only (the circle key), whatever the device's lock
     stored = b"".join(nginx.files().values())
     assert FROM_LOCKED.encode() not in stored and FROM_OPEN.encode() not in stored
