@@ -13,12 +13,22 @@ the module from it. Offline, the import fails with a ModuleNotFoundError that
 says why in plain words. Names that are not left-out stdlib modules (a
 third-party package, a C module this Python does not have) are not its
 business: it returns None at once and never downloads anything.
+
+``install`` also makes the working folder's imports see files written after a
+lookup (``FreshFolderFinder``): PyScript writes its own package and unpacks the
+app wheel into that folder after this module runs, and an import in between
+(the fallback's own, or one of PyScript's set-up) has Python cache the folder's
+listing. Python trusts a cached listing while the folder's mtime is unchanged;
+files written within the same millisecond (or under a test's frozen clock) do
+not change it, so ``import pyscript`` or ``import carelog`` would fail.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from importlib.machinery import PathFinder
+from importlib.machinery import (BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES, ExtensionFileLoader,
+                                 FileFinder, PathFinder, SourceFileLoader, SourcelessFileLoader)
 
 FULL_PATH = "/lib/python_stdlib_full.zip"
 OMITTED_NAME = "carelog_stdlib_omitted.txt"
@@ -76,8 +86,47 @@ class MissingStdlibFinder:
         return PathFinder.find_spec(fullname, path or [self.full_path], target)
 
 
+class FreshFolderFinder(FileFinder):
+    """The path finder of one folder that reads the folder's listing at every
+    lookup instead of trusting a listing cached at the same mtime. Used for the
+    working folder only (a few entries: the app's and PyScript's packages)."""
+
+    def find_spec(self, fullname, target=None):
+        self.invalidate_caches()
+        return super().find_spec(fullname, target)
+
+
+def fresh_folder_hook(folder: str):
+    """A ``sys.path_hooks`` entry giving ``FreshFolderFinder`` for ``folder``
+    (``""`` is the working folder) and refusing every other path."""
+    root = os.path.abspath(folder)
+    details = [(ExtensionFileLoader, EXTENSION_SUFFIXES), (SourceFileLoader, SOURCE_SUFFIXES),
+               (SourcelessFileLoader, BYTECODE_SUFFIXES)]
+
+    def hook(path: str) -> FreshFolderFinder:
+        if os.path.abspath(path or os.getcwd()) != root:
+            raise ImportError("not the working folder")
+        return FreshFolderFinder(path, *details)
+
+    hook.carelog_fresh_folder = root
+    return hook
+
+
+def install_fresh_folder(folder: str) -> None:
+    """Put ``fresh_folder_hook(folder)`` first in ``sys.path_hooks`` (once) and
+    forget the finders already made for that folder."""
+    root = os.path.abspath(folder)
+    if not any(getattr(hook, "carelog_fresh_folder", None) == root for hook in sys.path_hooks):
+        sys.path_hooks.insert(0, fresh_folder_hook(root))
+    for path in list(sys.path_importer_cache):
+        if os.path.abspath(path or os.getcwd()) == root:
+            del sys.path_importer_cache[path]
+
+
 def install(url: str) -> MissingStdlibFinder:
-    """Add the finder (once) for the modules the trimmed zip left out; return it."""
+    """Add the finder (once) for the modules the trimmed zip left out, and the
+    working folder's fresh finder; return the former."""
+    install_fresh_folder(os.getcwd())
     for finder in sys.meta_path:
         if isinstance(finder, MissingStdlibFinder) or type(finder).__name__ == "MissingStdlibFinder":
             return finder

@@ -173,3 +173,45 @@ def test_finder_offline_says_why_in_plain_words(tmp_path):
     assert "not in carelog's offline copy" in str(caught.value)
     assert "Connect to the internet" in str(caught.value)
     assert not finder.loaded and not (tmp_path / "f.zip").exists()
+
+
+def test_the_working_folder_sees_files_written_at_the_same_mtime(tmp_path, monkeypatch):
+    """A folder whose listing was cached by a failed lookup, then given a new
+    package without its mtime changing (same millisecond, a frozen clock): the
+    plain path finder keeps the stale listing; the fresh folder finder finds it."""
+    import os
+
+    fallback = load_fallback()
+    folder = tmp_path / "home"
+    folder.mkdir()
+    stamp = (1_700_000_000, 1_700_000_000)
+    os.utime(folder, stamp)
+    name = f"written_late_{os.getpid()}"
+
+    def write_package_at_the_same_mtime():
+        (folder / name).mkdir()
+        (folder / name / "__init__.py").write_text("VALUE = 42\n")
+        os.utime(folder, stamp)
+
+    plain = importlib.machinery.FileFinder(str(folder), (importlib.machinery.SourceFileLoader, [".py"]))
+    assert plain.find_spec(name) is None  # the listing is cached now
+    write_package_at_the_same_mtime()
+    assert plain.find_spec(name) is None  # stale: this is what broke starts
+
+    (folder / name / "__init__.py").unlink()
+    (folder / name).rmdir()
+    os.utime(folder, stamp)
+    monkeypatch.setattr(sys, "path", [str(folder)] + sys.path)
+    monkeypatch.setattr(sys, "path_hooks", list(sys.path_hooks))
+    monkeypatch.setattr(sys, "path_importer_cache", dict(sys.path_importer_cache))
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(name)  # the folder's finder is made and has looked once
+    fallback.install_fresh_folder(str(folder))
+    fallback.install_fresh_folder(str(folder))  # once only
+    assert sum(hasattr(hook, "carelog_fresh_folder") for hook in sys.path_hooks) == 1
+    write_package_at_the_same_mtime()
+    try:
+        assert importlib.import_module(name).VALUE == 42
+        assert isinstance(sys.path_importer_cache[str(folder)], fallback.FreshFolderFinder)
+    finally:
+        sys.modules.pop(name, None)
