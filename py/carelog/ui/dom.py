@@ -47,6 +47,7 @@ class DomApp:
         self.toast_region = document.getElementById("toast")
         self._busy = asyncio.Lock()
         self._acting = False  # a user action is running (background refreshes do not count)
+        self._address_waiting = False  # the address changed while an action ran: show it after
         self._last_screen = None
         self._ignore_hash: str | None = None
         self._proxies: list[Any] = []
@@ -149,7 +150,17 @@ class DomApp:
             self._ignore_hash = None
             return
         report_dom.show_preparing(self, route)  # a long report or chart says it is on its way
-        self._spawn(self._run(lambda: self.controller.navigate(route), keep_toast=False))
+        self._spawn(self._follow_address())
+
+    async def _follow_address(self) -> None:
+        """Show the screen of the address's route. While another action runs (a
+        slow screen, a save), the newest address is shown once it ends: a tap on
+        a link, or Back, during a load is never lost."""
+        if self._acting:
+            self._address_waiting = True
+            return
+        route = str(self.window.location.hash or "#/")
+        await self._run(lambda: self.controller.navigate(route), keep_toast=False)
 
     def _on_update_ready(self, event: Any) -> None:
         self.controller.state.update_ready = True
@@ -197,6 +208,10 @@ class DomApp:
                 await self.render()
         finally:
             self._acting = False
+            if self._address_waiting:
+                self._address_waiting = False
+                if str(self.window.location.hash or "#/") != self.controller.state.route:
+                    self._spawn(self._follow_address())
 
     def _report_error(self, error: Exception) -> None:
         import js  # noqa: PLC0415 - browser only
@@ -214,7 +229,8 @@ class DomApp:
         self._render_toast()
         if self.notifier is not None:
             self.notifier.spawn_check()
-        if str(self.window.location.hash or "#/") != state.route:
+        if str(self.window.location.hash or "#/") != state.route and not self._address_waiting:
+            # (a newer address typed or tapped meanwhile is kept: it is shown next)
             self._ignore_hash = state.route
             self.window.location.hash = state.route
         if not focus:
