@@ -12,6 +12,8 @@
 // revisions all lie in the range read), never less: an entry in it is read
 // whole, and rows already read are kept once.
 
+import { request } from "./vault.js";
+
 export const STORE = "revised";
 
 // The stores a write transaction needs for this (none before the schema step).
@@ -28,9 +30,5 @@ export function noteRecord(tx, record) {
 // null when the database has no STORE (opened at an older version).
 export function revisedEntries(tx) {
   if (!tx.objectStoreNames.contains(STORE)) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const req = tx.objectStore(STORE).getAllKeys();
-    req.onsuccess = () => resolve(new Set(req.result));
-    req.onerror = () => reject(req.error);
-  });
+  return request(tx.objectStore(STORE).getAllKeys()).then((keys) => new Set(keys));
 }

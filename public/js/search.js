@@ -12,14 +12,7 @@
 // events: the other recipients' are dropped here.)
 
 import { matches, payloadWords, queryTerm, queryWords, storedTerm } from "./terms.js";
-import { openRows } from "./vault.js";
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
+import { openRows, request } from "./vault.js";
 
 // -> {events: [...], more: bool}, as Database.find.
 export async function findByTerms(database, q) {

@@ -47,17 +47,22 @@ export function wordsOf(text) {
 // words are kept, so a batch of thousands of events folds each once.
 const SHORT = 40;
 const REPEAT_MAX = 20000;
-const repeated = new Map();
+const repeated = new Map(); // a short text's words
+const wordTerms = new Map(); // a word's terms (words repeat across events)
+
+// `make(key)`, kept in `memo` (emptied when it reaches REPEAT_MAX entries).
+function kept(memo, key, make) {
+  let value = memo.get(key);
+  if (value === undefined) {
+    if (memo.size >= REPEAT_MAX) memo.clear();
+    value = make(key);
+    memo.set(key, value);
+  }
+  return value;
+}
 
 function wordsOfValue(text) {
-  if (text.length > SHORT) return wordsOf(text);
-  let words = repeated.get(text);
-  if (words === undefined) {
-    if (repeated.size >= REPEAT_MAX) repeated.clear();
-    words = wordsOf(text);
-    repeated.set(text, words);
-  }
-  return words;
+  return text.length > SHORT ? wordsOf(text) : kept(repeated, text, wordsOf);
 }
 
 function collect(value, depth, out) {
@@ -95,21 +100,16 @@ export function queryTerm(word) {
 export function termsOfWords(words) {
   const out = new Set();
   for (const word of words) {
-    let terms = wordTerms.get(word);
-    if (terms === undefined) {
-      if (whole(word)) terms = [word];
-      else {
-        const chars = Array.from(word);
-        terms = LENGTHS.filter((n) => n <= chars.length).map((n) => chars.slice(0, n).join(""));
-      }
-      if (wordTerms.size >= REPEAT_MAX) wordTerms.clear();
-      wordTerms.set(word, terms);
-    }
-    for (const term of terms) out.add(term);
+    for (const term of kept(wordTerms, word, termsOfWord)) out.add(term);
   }
   return out;
 }
-const wordTerms = new Map(); // a word's terms, kept (words repeat across events)
+
+function termsOfWord(word) {
+  if (whole(word)) return [word];
+  const chars = Array.from(word);
+  return LENGTHS.filter((n) => n <= chars.length).map((n) => chars.slice(0, n).join(""));
+}
 
 // The search words of a query (folded, split as stored text is, each once).
 export function queryWords(words) {
