@@ -14,8 +14,9 @@ import { PENDING, clearTermRow, termRows } from "./terms.js";
 import { findByTerms } from "./search.js";
 import * as vitalDays from "./vitaldays.js";
 import * as revisions from "./revisions.js";
+import * as wordQueue from "./wordqueue.js";
 
-export const DB_VERSION = 6;
+export const DB_VERSION = 7;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -88,6 +89,12 @@ export const UPGRADES = [
       cursor.continue();
     };
   },
+  // 6 -> 7: "unindexed" (wordqueue.js): pulled events whose words are not yet
+  // in the word index, one row of ids per pulled batch (auto-increment key).
+  // Starts empty: every event stored before has its terms.
+  (db) => {
+    db.createObjectStore("unindexed", { autoIncrement: true });
+  },
 ];
 
 function storageError(error, fallback) {
@@ -133,6 +140,8 @@ class Database {
       db.close();
       globalThis.dispatchEvent(new CustomEvent("carelog:db-versionchange"));
     };
+    this.onUnlock = () => wordQueue.schedule(this); // vault.js, after an unlock
+    wordQueue.attach(this); // pulled events left unindexed by an earlier page
   }
 
   get version() { return this.db.version; }
@@ -154,12 +163,16 @@ class Database {
   // With `batchFeed` (pulled events), the new events share ONE feed position:
   // {ids: [[id, device], ...]} in the order stored (an auto-increment add per
   // event cost as much as the event itself); see eventsAfter and recordsAfter.
+  // Pulled events (`batchFeed`) get no word index rows here: their ids are
+  // queued in the same transaction and indexed after it (wordqueue.js).
   async writeEvents(plain, settings, durability, batchFeed = false) {
+    const later = batchFeed && wordQueue.storesOf(this.db).length > 0; // words indexed after the pull
     const records = await sealEvents(this, plain); // before the transaction opens; same order
-    const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
+    const terms = later ? null : await termRows(this, plain); // the search index's rows (keyed tokens when locked)
     const rows = [];
     for (const [key, value] of Object.entries(settings)) rows.push(await sealSetting(this, key, value));
-    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db)];
+    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db),
+                    ...(later ? wordQueue.storesOf(this.db) : [])];
     if (rows.length) stores.push("settings");
     const tx = this.db.transaction(stores, "readwrite", { durability });
     const store = tx.objectStore("events");
@@ -167,9 +180,15 @@ class Database {
     const termStore = tx.objectStore("terms");
     let added = 0;
     const batch = [];
+    const queued = [];
     const lastOne = records.length - 1;
-    // after the last add has answered (requests answer in order): the batch's one feed position
-    const finish = (i) => { if (i === lastOne && batch.length) feed.add({ ids: batch }); };
+    // after the last add has answered (requests answer in order): the batch's one feed
+    // position, and its ids queued for the word index
+    const finish = (i) => {
+      if (i !== lastOne) return;
+      if (batch.length) feed.add({ ids: batch });
+      if (later) wordQueue.queue(tx, queued);
+    };
     records.forEach((record, i) => {
       const device = plain[i].device; // sealed records keep it inside the ciphertext
       const req = store.add(record);
@@ -177,7 +196,8 @@ class Database {
         added += 1;
         if (batchFeed) batch.push([record.id, device]);
         else feed.add([record.id, device]);
-        if (terms[i].t.length) termStore.put(terms[i]);
+        if (later) queued.push(record.id);
+        else if (terms[i].t.length) termStore.put(terms[i]);
         vitalDays.dropForRecord(tx, record);
         revisions.noteRecord(tx, record);
         finish(i);
@@ -195,6 +215,7 @@ class Database {
       for (const row of rows) settingStore.put(row);
     }
     await done(tx);
+    if (queued.length) wordQueue.remember(this, plain, queued);
     return added;
   }
 
