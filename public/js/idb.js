@@ -128,6 +128,28 @@ function feedPairs(value) {
   return [value];
 }
 
+// The stored records of `ids` (undefined for one not stored), in that order.
+// A push's ids are this device's own events, stamped with a monotonic clock:
+// they lie in one range of by_hlc, between the first's and the last's stamps.
+// When that range holds few other events (pulled ones stamped in between), one
+// getAll of it replaces a get per id; any id not in it is read by id, so the
+// answer is the same whatever the stamps (a get per id for few ids, or when
+// the range holds more than twice as many events as asked for).
+async function recordsOf(events, ids) {
+  const one = (id) => request(events.get(id));
+  if (ids.length < 64) return Promise.all(ids.map(one));
+  const [a, b] = await Promise.all([one(ids[0]), one(ids[ids.length - 1])]);
+  const found = new Map();
+  if (a && b && a.hlc && b.hlc) {
+    const index = events.index("by_hlc");
+    const range = a.hlc <= b.hlc ? IDBKeyRange.bound(a.hlc, b.hlc) : IDBKeyRange.bound(b.hlc, a.hlc);
+    if ((await request(index.count(range))) <= 2 * ids.length) {
+      for (const row of await request(index.getAll(range))) found.set(row.id, row);
+    }
+  }
+  return Promise.all(ids.map((id) => found.get(id) || one(id)));
+}
+
 class Database {
   constructor(db) {
     this.db = db;
@@ -490,7 +512,7 @@ class Database {
       if (i > 0) last = keys[i - 1];
       if (keys.length < CHUNK) break;
     }
-    const rows = await Promise.all(ids.map((id) => request(events.get(id))));
+    const rows = await recordsOf(events, ids);
     const keep = rows.map((row) => row !== undefined);
     const opened = await openRows(this, rows.filter((row, i) => keep[i]));
     const kept = positions.filter((p, i) => keep[i]);
