@@ -74,6 +74,22 @@ def _mount_safety(controller, app) -> None:
         js.console.warn(f"carelog: backups are not available: {type(error).__name__}: {error}")
 
 
+async def _import_later() -> None:
+    """Import the modules that the first screen did not need (other screens, the
+    interop formats), one per idle moment, so that their first use is quick. A
+    start from the memory snapshot has them all already (public/js/fast-start.mjs)."""
+    import asyncio
+
+    from carelog.ui import later
+
+    for name in later.pending():
+        await asyncio.sleep(0.05)  # let a tap or a render go first
+        try:
+            later.load(name)
+        except Exception as error:  # the screen imports it again when it is opened
+            js.console.warn(f"carelog: {name} not imported early: {type(error).__name__}: {error}")
+
+
 async def main() -> None:
     boot = js.carelogBoot
     try:
@@ -92,10 +108,14 @@ async def main() -> None:
     app = DomApp(controller, js.document, js.window)
     _mount_safety(controller, app)
     await app.start()
-    await _mount_sync(log, invite)
     await lock.attach(app)
     _install_debug_hook()
     boot.ready()
+    # after ready: the sync line, then the other screens' modules (carelog.ui.later)
+    await _mount_sync(log, invite)
+    if app.locked:  # locked in the moment before the sync line was there: no sync while locked
+        lock._pause_sync(True)
+    await _import_later()
 
 
 try:
