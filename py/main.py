@@ -41,7 +41,12 @@ def _install_debug_hook() -> None:
         result = await eval_code_async(str(source), namespace)
         return to_js(result) if result is not None else None
 
-    js.carelogDebug = to_js({"runPython": create_proxy(run_python)}, dict_converter=js.Object.fromEntries)
+    import sys
+
+    # which carelog modules this start imported before ready (tests/browser/test_lazy_screens.py)
+    before_ready = sorted(name for name in sys.modules if name.startswith("carelog"))
+    js.carelogDebug = to_js({"runPython": create_proxy(run_python), "modulesAtReady": before_ready},
+                            dict_converter=js.Object.fromEntries)
 
 
 def _take_invite() -> str:
