@@ -196,14 +196,18 @@ def precache_split(visit: dict) -> dict:
     if not fetches or control is None:
         return {}
     first = min(f[1] for f in fetches)
-    last = max(f[2] for f in fetches)
-    big = [f for f in fetches if f[3] >= 1_000_000]
+    # a first visit's install leaves the tail (files the start does not need) for after it controls
+    before = [f for f in fetches if f[1] < control] or fetches
+    after = [f for f in fetches if f[1] >= control]
+    last = max(f[2] for f in before)
+    big = [f for f in before if f[3] >= 1_000_000]
     return {
         "  register SW -> its first fetch": first - visit["marks"]["state:booting"],
         "  SW fetches: first start -> last end": last - first,
         "  of which files >= 1 MB done after": (max(f[2] for f in big) - first) if big else None,
         "  last fetch end -> SW controls page": control - last,
-        "  files fetched by the SW": len(fetches),
+        "  files fetched by the SW": len(before),
+        "  files fetched after it controls (the tail)": len(after),
     }
 
 

@@ -5,15 +5,29 @@
 //   integrity, into a cache named after the build; report progress. The few
 //   big files are streamed (progress as they arrive); the many small ones go
 //   in one cache.addAll batch (one cache write, not one per file).
+//   On a first visit (no service worker yet) the page waits for this, so only
+//   the files the start needs from here on are fetched before it (BOOT: the
+//   runtime, PyScript, the app); the rest ("the tail": the shell the page has
+//   already loaded, icons, the snapshot worker, the QR code wheel) follows right
+//   after activation, while Python starts. A request for a tail file meanwhile
+//   waits for that fetch (nothing is downloaded twice). An update installs
+//   everything before it waits, as before (it may be applied offline).
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
-//   cache only, so one page load never mixes files of two builds.
+//   cache only, so one page load never mixes files of two builds. The first
+//   fetch event of each worker start checks that the cache holds the whole
+//   build (the manifest is kept in it) and fetches what is missing, e.g. a tail
+//   that a closed tab cut short.
 // A new build waits until the page asks for it ("skip-waiting"), which the app
 // only offers outside of an entry form.
 const BUILD_ID = "__BUILD_ID__";
 const CACHE = `carelog-${BUILD_ID}`;
 const SCOPE = new URL("./", self.location).href;
 const STREAM_BYTES = 262144;  // files from this size on are streamed one by one (progress)
+const MANIFEST = new URL("./asset-manifest.json", self.location).href;
+// what a first start needs from the cache once the worker controls the page
+const BOOT = /^(vendor\/(?!pyodide\/segno-)|app\/|main\.py$|pyscript\.json$|js\/fast-start\.mjs$)/;
+let checked = null;  // this worker start's completeness check and tail fetch (a Promise)
 
 function hexToBase64(hex) {
   let bin = "";
@@ -26,25 +40,34 @@ async function broadcast(message) {
   for (const client of clients) client.postMessage(message);
 }
 
+const request = (file) => new Request(new URL(file.path, SCOPE).href,
+  { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
+
+/** The manifest's files (but the lazy ones) not in the cache yet. */
+async function missing(cache, manifest) {
+  const lazy = new Set(manifest.lazy || []);
+  const cached = new Set((await cache.keys()).map((r) => r.url));
+  return manifest.files.filter((f) => !lazy.has(f.path) && !cached.has(new URL(f.path, SCOPE).href));
+}
+
 async function precache() {
   const response = await fetch(`./asset-manifest.json?build=${BUILD_ID}`, { cache: "no-store" });
   if (!response.ok) throw new Error(`asset manifest: HTTP ${response.status}`);
-  const manifest = await response.json();
+  const manifest = await response.clone().json();
   if (manifest.build !== BUILD_ID) throw new Error("the server has a newer build; will retry");
   const cache = await caches.open(CACHE);
   const lazy = new Set(manifest.lazy || []);
   const files = manifest.files.filter((f) => !lazy.has(f.path));
   const total = files.reduce((sum, f) => sum + f.bytes, 0);
-  const cached = new Set((await cache.keys()).map((request) => request.url));
-  const todo = files.filter((f) => !cached.has(new URL(f.path, SCOPE).href));
+  let todo = await missing(cache, manifest);
+  // first visit: the page waits for the install, so leave the tail for after activation
+  if (!self.registration.active) todo = todo.filter((f) => BOOT.test(f.path));
   let loaded = total - todo.reduce((sum, f) => sum + f.bytes, 0);
   let lastReport = 0;
   function report() {
     const now = Date.now();
     if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
   }
-  const request = (file) => new Request(new URL(file.path, SCOPE).href,
-    { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
   // big files one fetch each, read as they arrive for the progress bar
   async function streamed(file) {
     const url = new URL(file.path, SCOPE).href;
@@ -67,8 +90,30 @@ async function precache() {
     report();
   }
   const big = todo.filter((f) => f.bytes >= STREAM_BYTES).sort((a, b) => b.bytes - a.bytes);
-  await Promise.all([...big.map(streamed), batch(todo.filter((f) => f.bytes < STREAM_BYTES))]);
+  // in this order: the biggest first (the longest download), then the small ones, which
+  // would otherwise queue behind the other big ones for a connection (HTTP/1.1: six a host)
+  const jobs = big.slice(0, 1).map(streamed);
+  jobs.push(batch(todo.filter((f) => f.bytes < STREAM_BYTES)));
+  await Promise.all([...jobs, ...big.slice(1).map(streamed)]);
+  await cache.put(MANIFEST, response);  // last: the check of later worker starts reads it
   broadcast({ type: "precache-progress", loaded: total, total });
+}
+
+/** The files the install left for later (or a tail a closed tab cut short), in one
+ * batch: checked once per worker start; a request that misses the cache waits for it. */
+function completeCache() {
+  if (!checked) {
+    checked = (async () => {
+      const cache = await caches.open(CACHE);
+      const kept = await cache.match(MANIFEST);
+      if (!kept) return;
+      const todo = await missing(cache, await kept.json());
+      if (todo.length) await cache.addAll(todo.map(request));
+    })().catch((error) => {
+      console.warn("carelog: offline copy incomplete, completed on a later visit:", error && error.message);
+    });
+  }
+  return checked;
 }
 
 self.addEventListener("install", (event) => {
@@ -84,6 +129,7 @@ self.addEventListener("activate", (event) => {
     await Promise.all(names.filter((n) => n.startsWith("carelog-") && n !== CACHE).map((n) => caches.delete(n)));
     await self.clients.claim();
   })());
+  completeCache();  // the tail, while the page starts Python (not awaited: that would hold its fetches)
 });
 
 self.addEventListener("message", (event) => {
@@ -93,13 +139,18 @@ self.addEventListener("message", (event) => {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" || !request.url.startsWith(SCOPE)) return;
+  event.waitUntil(completeCache());
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     const url = new URL(request.url);
     url.search = "";
     url.hash = "";
     const key = request.mode === "navigate" && url.href.endsWith("/") ? `${url.href}index.html` : url.href;
-    const hit = await cache.match(key);
+    let hit = await cache.match(key);
+    if (!hit && checked) {  // maybe a tail file being fetched: wait for it, never fetch twice
+      await checked;
+      hit = await cache.match(key);
+    }
     if (hit) return hit;
     return fetch(request);
   })());

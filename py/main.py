@@ -41,7 +41,12 @@ def _install_debug_hook() -> None:
         result = await eval_code_async(str(source), namespace)
         return to_js(result) if result is not None else None
 
-    js.carelogDebug = to_js({"runPython": create_proxy(run_python)}, dict_converter=js.Object.fromEntries)
+    import sys
+
+    # which carelog modules this start imported before ready (tests/browser/test_lazy_screens.py)
+    before_ready = sorted(name for name in sys.modules if name.startswith("carelog"))
+    js.carelogDebug = to_js({"runPython": create_proxy(run_python), "modulesAtReady": before_ready},
+                            dict_converter=js.Object.fromEntries)
 
 
 def _take_invite() -> str:
@@ -74,6 +79,22 @@ def _mount_safety(controller, app) -> None:
         js.console.warn(f"carelog: backups are not available: {type(error).__name__}: {error}")
 
 
+async def _import_later() -> None:
+    """Import the modules that the first screen did not need (other screens, the
+    interop formats), one per idle moment, so that their first use is quick. A
+    start from the memory snapshot has them all already (public/js/fast-start.mjs)."""
+    import asyncio
+
+    from carelog.ui import later
+
+    for name in later.pending():
+        await asyncio.sleep(0.05)  # let a tap or a render go first
+        try:
+            later.load(name)
+        except Exception as error:  # the screen imports it again when it is opened
+            js.console.warn(f"carelog: {name} not imported early: {type(error).__name__}: {error}")
+
+
 async def main() -> None:
     boot = js.carelogBoot
     try:
@@ -92,10 +113,14 @@ async def main() -> None:
     app = DomApp(controller, js.document, js.window)
     _mount_safety(controller, app)
     await app.start()
-    await _mount_sync(log, invite)
     await lock.attach(app)
     _install_debug_hook()
     boot.ready()
+    # after ready: the sync line, then the other screens' modules (carelog.ui.later)
+    await _mount_sync(log, invite)
+    if app.locked:  # locked in the moment before the sync line was there: no sync while locked
+        lock._pause_sync(True)
+    await _import_later()
 
 
 try:

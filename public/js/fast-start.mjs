@@ -43,6 +43,8 @@ const FALLBACK = `import carelog_stdlib_fallback; carelog_stdlib_fallback.instal
 // They import `js` lazily (tests/unit/test_layers.py), so no JS object is held.
 const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
   "carelog.ui.sync_dom"];
+// ... and the modules a normal start imports only after ready (py/carelog/ui/later.py)
+const PRELOAD_LATER = "import carelog.ui.later; carelog.ui.later.load_all()";
 const IDLE_WAIT_MS = 2000;  // the snapshot worker starts when the page is idle, or after this
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
@@ -138,7 +140,7 @@ function snapshotInWorker(options) {
         worker.addEventListener("error", (event) => reject(new Error(event.message || "worker failed")));
         worker.postMessage({
           indexURL: options.indexURL, stdLibURL: options.stdLibURL, wheel, fallback: FALLBACK,
-          preload: PRELOAD, freshImports: FRESH_IMPORTS, cache: CACHE, key: KEY,
+          preload: PRELOAD, preloadLater: PRELOAD_LATER, freshImports: FRESH_IMPORTS, cache: CACHE, key: KEY,
         });
       });
       if (!result.ok) throw new Error(result.error);

@@ -12,7 +12,7 @@
 // JS object when imported (they import `js` lazily: tests/unit/test_layers.py),
 // so the snapshot refers to nothing that exists only in this worker.
 //
-// Message in:  {indexURL, stdLibURL, wheel, fallback, preload, freshImports, cache, key}
+// Message in:  {indexURL, stdLibURL, wheel, fallback, preload, preloadLater, freshImports, cache, key}
 // Message out: {ok: true, bytes} or {ok: false, error}
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
@@ -36,6 +36,7 @@ async function makeSnapshot(job) {
   // (tests) its mtime does not change, so forget that listing before importing the app
   pyodide.runPython(job.freshImports);
   pyodide.runPython(job.preload.map((name) => `import ${name}`).join("\n"));
+  if (job.preloadLater) pyodide.runPython(job.preloadLater);
   pyodide.runPython(job.freshImports);
   return pyodide.makeMemorySnapshot();
 }

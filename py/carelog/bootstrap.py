@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from .adapters.memory import CountingIds, FixedClock, MemoryEntryStore, MemorySettings, RandomIds
-from .adapters.memory_vitaldays import MemoryVitalDays
 from .ports import Clock, EntryStore, IdSource, Settings
 from .services import CareLog
 
@@ -23,6 +22,8 @@ def build_for_tests(store: EntryStore | None = None, settings: Settings | None =
                   FixedClock(TEST_EPOCH_MS) if clock is None else clock,
                   CountingIds() if ids is None else ids)
     if isinstance(log.store, MemoryEntryStore):
+        from .adapters.memory_vitaldays import MemoryVitalDays  # noqa: PLC0415 - tests only
+
         log.vital_days = MemoryVitalDays(log.store)  # the charts' cache (vitaldays_cache)
     return log
 

@@ -350,6 +350,7 @@ def hostile_state(bad: str, screen: str, **changes) -> State:
 
 
 def _screens():
+    views.load_later()  # the screens a start imports after the first one, too
     for screen in views.SCREENS:
         yield screen, {}
     for kind in ("medication", "symptom", "note"):

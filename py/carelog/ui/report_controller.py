@@ -28,8 +28,7 @@ from ..domain.handoff import handoff
 from ..domain.profile import PROFILE
 from ..domain.validation import FormErrors
 from ..domain.zones import day_bounds, local_date
-from ..interop import csv_export, fhir_export, fhir_import
-from ..interop.report import visit_report
+# (the interop formats are imported where used: a first start does not need them; carelog.ui.later)
 from ..vitaldays_cache import chart_rows
 from .report_text import handoff_text
 from .state import Toast
@@ -143,6 +142,8 @@ class ReportScreens:
         items, limits = await self.log.plan(rid), await self.log.limits(rid)
         profile = s.care.profile.payload if s.care.profile is not None else {}
         name = str(profile.get("name") or s.recipient.payload.get("name", ""))
+        from ..interop.report import visit_report  # noqa: PLC0415 - on first use
+
         s.report.report = visit_report(events, rid, first, last, tz, s.now_ms, items, limits, name=name,
                                        profile=profile)
         s.screen = "report"
@@ -151,6 +152,8 @@ class ReportScreens:
 
     async def _export(self) -> None:
         s, rid = self.state, self.state.recipient.id
+        from ..interop import csv_export  # noqa: PLC0415 - on first use
+
         files = []
         for kind, name in csv_export.FILE_NAMES.items():
             if await self.log.store.events_in_range(rid, kinds=(kind,), limit=1):
@@ -195,6 +198,8 @@ class ReportScreens:
         if preview is None or s.recipient is None:
             await self.c.navigate("#/export")
             return True
+        from ..interop import fhir_import  # noqa: PLC0415 - on first use
+
         rid = s.recipient.id
         existing = await self.log.entry_events(rid, (PROFILE,))
         events = fhir_import.events_for(preview, recipient=rid, author=self.log.caregiver or "Unnamed caregiver",
@@ -215,6 +220,8 @@ class ReportScreens:
         s = self.state
         if s.recipient is None:
             return None
+        from ..interop import csv_export, fhir_export  # noqa: PLC0415 - on first use
+
         rid = s.recipient.id
         events = await self.log.store.events_in_range(rid)
         stem = f"carelog-{_slug(str(s.recipient.payload.get('name', '')))}-{self._today().isoformat()}"
@@ -240,6 +247,8 @@ class ReportScreens:
         elif len(body) > MAX_IMPORT_BYTES:
             rep.import_problem = "This file is too big for a care summary (over 10 MB); nothing was changed."
         else:
+            from ..interop import fhir_import  # noqa: PLC0415 - on first use
+
             rid = s.recipient.id
             profile = await self.log.profile(rid)
             try:

@@ -368,19 +368,32 @@ FORM_SCREENS = frozenset({"welcome", "add_recipient", "log", "entry"})
 from . import care_views  # noqa: E402 - daily-care screens (they use the helpers above when called)
 
 SCREENS.update(care_views.SCREENS)
-from . import conflict_views  # noqa: E402 - the conflicts screen (sync)
-
-SCREENS.update(conflict_views.SCREENS)
-from . import timeline_views  # noqa: E402 - #/timeline: filters and search
-SCREENS.update(timeline_views.SCREENS)
 FORM_SCREENS = FORM_SCREENS | care_views.FORM_SCREENS
-from . import safety_views  # noqa: E402 - storage health and backups
-SCREENS.update(safety_views.SCREENS)
-FORM_SCREENS = FORM_SCREENS | safety_views.FORM_SCREENS
+# Screens the first screen never shows, imported by ``load_later`` on the first route to
+# any of them (or after ready, carelog.ui.later): a first visit compiles less before ready.
+LATER = (
+    "conflict_views",  # the conflicts screen (sync)
+    "timeline_views",  # #/timeline: filters and search
+    "safety_views",  # storage health and backups
+    "report_views",  # charts, visit report, export/import, handoff share
+)
+_later_loaded = False
 
-from . import report_views  # noqa: E402 - charts, visit report, export/import, handoff share
 
-SCREENS.update(report_views.SCREENS)
+def load_later() -> None:
+    """Import the ``LATER`` screen modules and register their screens (once)."""
+    global FORM_SCREENS, _later_loaded
+    if _later_loaded:
+        return
+    import importlib  # noqa: PLC0415 - only when a later screen is first needed
+
+    for name in LATER:
+        module = importlib.import_module(f"{__package__}.{name}")
+        SCREENS.update(module.SCREENS)
+        FORM_SCREENS = FORM_SCREENS | getattr(module, "FORM_SCREENS", frozenset())
+    _later_loaded = True
+
+
 from . import profile_choice_views  # noqa: E402 - two versions of the profile: choose or merge
 
 SCREENS.update(profile_choice_views.SCREENS)
@@ -437,6 +450,8 @@ def toast(state: State) -> Markup:
 
 def render(state: State) -> Markup:
     """The whole app body for a state."""
+    if state.screen not in SCREENS and state.screen != "loading":
+        load_later()
     body = SCREENS.get(state.screen)
     content = body(state) if body else h("p", None, "Loading…")
     return fragment(header(state), banners(state), h("main", {"id": "main"}, content))
