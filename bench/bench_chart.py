@@ -17,7 +17,12 @@ Then, in that one page, ``--runs`` times each (after one untimed warm-up):
      animation frame has passed (the controller reads IndexedDB, folds,
      downsamples, builds the markup; the DOM glue renders it). Blood pressure
      and heart rate alternate, so every run is a real navigation; then the same
-     vital's 90-day chart (1b).
+     vital's 90-day chart (1b). The route's steps are timed in the page (the
+     app's own objects' methods wrapped once, its code unchanged): address set ->
+     hashchange -> the controller's navigate (the reads: profile, vital days
+     cache, alert limits; ``chart_of_rows``) -> render (``views.render``,
+     ``innerHTML``, toast, address, focus) -> the next animation frame (the chart
+     seen) -> one more frame; those rows add up to the route's time.
   2. the same chart's parts timed inside Python: the read through the vital days
      cache (366 day buckets; what the app reads for a chart), the alert limits,
      ``chart_of_rows`` (local days, units, daily low/high/mean), the figure (SVG,
@@ -177,18 +182,92 @@ json.dumps({{"read": (t1 - t0) * 1000, "plan": (t2 - t1) * 1000, "build": (t3 - 
 """
 
 ROUTE_TO_RENDERED = """async ([route, selector]) => {
+  const marks = (globalThis.__routeMarks = []);
+  addEventListener("hashchange", () => marks.push(["hashchange", performance.now()]), { once: true, capture: true });
   const t0 = performance.now();
   location.hash = route;
   await new Promise((resolve, reject) => {
     const give_up = setTimeout(() => reject(new Error("not rendered: " + route)), 60000);
     const check = () => {
-      if (document.querySelector(selector)) { clearTimeout(give_up); requestAnimationFrame(() => resolve()); }
+      if (document.querySelector(selector)) {
+        marks.push(["seen", performance.now()]);
+        clearTimeout(give_up); requestAnimationFrame(() => resolve());
+      }
       else { requestAnimationFrame(check); }
     };
     check();
   });
-  return performance.now() - t0;
+  const elapsed = performance.now() - t0;
+  return [elapsed, marks.map(([name, ...times]) => [name, ...times.map((at) => at - t0)])];
 }"""
+
+# Timers around the route's steps in the page's own app (the app's code is unchanged: its
+# objects' methods are wrapped once, in this page only). Each wrapper pushes [name, start, end]
+# (performance.now()) into globalThis.__routeMarks, which ROUTE_TO_RENDERED empties per route.
+TRACE = """
+import json, js
+from carelog.ui import dom as _dom, lock_dom, report_controller as _rc, views as _views
+
+app = lock_dom.SCREEN.app
+def _push(name, start):
+    marks = getattr(js.globalThis, "__routeMarks", None)
+    if marks is not None:
+        marks.push(js.JSON.parse(json.dumps([name, start, js.performance.now()])))
+def _timed_async(name, fn):
+    async def wrapper(*a, **k):
+        start = js.performance.now()
+        try:
+            return await fn(*a, **k)
+        finally:
+            _push(name, start)
+    return wrapper
+def _timed(name, fn):
+    def wrapper(*a, **k):
+        start = js.performance.now()
+        try:
+            return fn(*a, **k)
+        finally:
+            _push(name, start)
+    return wrapper
+if not getattr(app, "_bench_traced", False):
+    app._bench_traced = True
+    import carelog.domain.vitalseries as _vs
+    c = app.controller
+    c.navigate = _timed_async("navigate", c.navigate)
+    c.care._load_zone = _timed_async("profile", c.care._load_zone)
+    c.log.limits = _timed_async("limits", c.log.limits)
+    _rc.chart_rows = _timed_async("cache_read", _rc.chart_rows)
+    _vs.chart_of_rows = _timed("series", _vs.chart_of_rows)
+    app.render = _timed_async("render", app.render)
+    _views.render = _timed("views_render", _views.render)
+    app._render_toast = _timed("toast", app._render_toast)
+json.dumps({})
+"""
+
+
+def route_parts(elapsed: float, marks: list) -> dict:
+    """The route's time (ms from setting the address) split at the traced steps: every part, so
+    that they add up to the total."""
+    at = {}
+    for mark in marks:
+        at[mark[0]] = mark[1:]  # the last of each: the route's own (an earlier action's may end in it)
+    nav0, nav1 = at["navigate"]
+    ren0, ren1 = at["render"]
+    vr0, vr1 = at["views_render"]
+    toast0 = at["toast"][0]
+    hashchange = at.get("hashchange", [nav0])[0]
+    seen = at["seen"][0]
+
+    def span(name):
+        return at[name][1] - at[name][0] if name in at else 0.0
+    reads = [at[k] for k in ("profile", "cache_read", "limits") if k in at]
+    # the reads one after the other, or at the same time: the time from the first's start to the last's end
+    read_time = max(end for _, end in reads) - min(start for start, _ in reads) if reads else 0.0
+    return {"to_hashchange": hashchange, "to_navigate": nav0 - hashchange, "reads": read_time,
+            "profile": span("profile"), "cache_read": span("cache_read"), "limits": span("limits"),
+            "series": span("series"), "navigate_rest": (nav1 - nav0) - read_time - span("series"), "to_render": ren0 - nav1, "views_render": vr1 - vr0,
+            "inner_html": toast0 - vr1, "after_html": (ren1 - toast0) + (vr0 - ren0), "to_seen": seen - ren1,
+            "frame": elapsed - seen}
 
 GET_ALL = """async ([index, lower, upper]) => {
   const db = await new Promise((ok, fail) => {
@@ -242,6 +321,7 @@ def main(argv=None) -> int:
         seed_s = time.perf_counter() - t_seed
         rid, now = seeded["recipient"], seeded["now"]
         print(f"seeded {seeded['made']:,} entries in {seed_s:.0f} s", flush=True)
+        py(TRACE)
         today_start = (now // DAY_MS) * DAY_MS  # the page runs in UTC
         year_lo, year_hi = today_start - 364 * DAY_MS, today_start + DAY_MS
         report_lo, report_hi = today_start - (29 + 15) * DAY_MS, today_start + DAY_MS
@@ -250,10 +330,11 @@ def main(argv=None) -> int:
         for run in range(args.runs + 1):  # run 0 is the warm-up
             vital = vitals[run % 2]
             route = f"#/charts/{vital}/365"
-            elapsed = page.evaluate(ROUTE_TO_RENDERED,
-                                    [route, f"svg.chart-svg[data-vital={vital}][data-days='365']"])
+            elapsed, marks = page.evaluate(ROUTE_TO_RENDERED,
+                                           [route, f"svg.chart-svg[data-vital={vital}][data-days='365']"])
+            parts = route_parts(elapsed, marks)
             inner = py(INNER.format(rid=rid, vital=vital))
-            elapsed_90 = page.evaluate(ROUTE_TO_RENDERED,
+            elapsed_90, _ = page.evaluate(ROUTE_TO_RENDERED,
                                        [f"#/charts/{vital}/90", f"svg.chart-svg[data-vital={vital}][data-days='90']"])
             base, rows = page.evaluate(GET_ALL, ["by_recipient_kind_at", [rid, "vital", year_lo],
                                                  [rid, "vital", year_hi]])
@@ -261,12 +342,14 @@ def main(argv=None) -> int:
             last = time.strftime("%Y-%m-%d", time.gmtime((today_start - (0 if end == "today" else DAY_MS)) / 1000))
             first = time.strftime("%Y-%m-%d", time.gmtime((today_start - (29 if end == "today" else 30) * DAY_MS)
                                                           / 1000))
-            report = page.evaluate(ROUTE_TO_RENDERED,
+            report, _ = page.evaluate(ROUTE_TO_RENDERED,
                                    [f"#/report/{first}/{last}", f"article.report[data-period='{first}/{last}']"])
             inner_report = py(INNER_REPORT.format(rid=rid))
             report_base, report_rows = page.evaluate(GET_ALL, ["by_recipient_at", [rid, report_lo],
                                                                [rid, report_hi]])
-            page.evaluate(ROUTE_TO_RENDERED, ["#/settings", "main h1"])  # leave, so the next run navigates
+            # leave, so the next run navigates: until the settings screen itself is drawn (any "main h1"
+            # was the report's own, still on screen: the next route then waited for this one to end)
+            page.evaluate(ROUTE_TO_RENDERED, ["#/settings", "main section.storage-panel"])
             if run == 0:
                 # the first draw after seeding: the vital days cache is empty (cold) and fills
                 add("chart_cold", elapsed)
@@ -274,6 +357,8 @@ def main(argv=None) -> int:
                       f"report {report:.0f} ms", flush=True)
                 continue
             add("chart", elapsed)
+            for part, value in parts.items():
+                add(f"route_{part}", value)
             add("chart_90", elapsed_90)
             add("chart_read", inner["read"])
             add("chart_old_read", inner["old_read"])
@@ -306,12 +391,33 @@ def main(argv=None) -> int:
         ratio = f"{med / stats(results[ref])[0]:.1f}x" if ref else ""
         return [label, ms(med), ms(lo_), ms(hi_), ratio]
 
+    def route_rows(row):
+        return [
+            row("    the route's steps in the page, in order (the 'each' rows are inside the reads row; the others add up to the row above):", "chart"),
+            row("      address set -> hashchange event (a task)", "route_to_hashchange"),
+            row("      hashchange -> controller.navigate starts (the handler, its status line, a task, the lock)", "route_to_navigate"),
+            row("      navigate: the reads, first start to last end (one after the other, or at once)",
+                "route_reads"),
+            row("        each: profile and zone read (IndexedDB)", "route_profile"),
+            row("        each: vital days cache read (chart_rows)", "route_cache_read"),
+            row("        each: alert limits read (IndexedDB)", "route_limits"),
+            row("      navigate: chart_of_rows", "route_series"),
+            row("      navigate: the rest (routing, state)", "route_navigate_rest"),
+            row("      navigate ends -> render starts", "route_to_render"),
+            row("      render: views.render (the whole screen's markup)", "route_views_render"),
+            row("      render: innerHTML", "route_inner_html"),
+            row("      render: toast, notifications check, address, focus", "route_after_html"),
+            row("      render ends -> the chart seen (the next animation frame)", "route_to_seen"),
+            row("      seen -> one more animation frame (painted)", "route_frame"),
+        ]
+
     year_rows = int(stats(results["getall_year_rows"])[0])
     report_rows = int(stats(results["getall_report_rows"])[0])
     rows = [
         row("(1) 365-day chart, route to rendered, cache cold (first draw after seeding, 1 run)", "chart_cold",
             "getall_year"),
         row("(1) 365-day chart, route to rendered, cache warm", "chart", "getall_year"),
+        *route_rows(row),
         row(f"    in Python: vital days cache read, 366 buckets ({int(stats(results['chart_readings'])[0]):,} "
             "readings of the vital)", "chart_read", "getall_year"),
         row("    in Python: alert limits + daily downsample + SVG + table (figure)", "chart_build"),

@@ -129,13 +129,22 @@ function readingsOf(bucket, day, type) {
   return text;
 }
 
+// The keys and values of a key range: one getAllRecords request where the browser has it,
+// else getAllKeys and getAll (two requests, one after the other in the transaction).
+async function records(store, range) {
+  if (typeof store.getAllRecords === "function") {
+    const found = await request(store.getAllRecords({ query: range }));
+    return [found.map((record) => record.key), found.map((record) => record.value)];
+  }
+  return Promise.all([request(store.getAllKeys(range)), request(store.getAll(range))]);
+}
+
 export async function read(db, json) {
   const q = JSON.parse(json);
   const tx = db.db.transaction(STORE, "readonly");
   const store = tx.objectStore(STORE);
   const range = IDBKeyRange.bound([q.recipient, q.from], [q.recipient, q.to]);
-  const [keys, values, gen] = await Promise.all([request(store.getAllKeys(range)), request(store.getAll(range)),
-                                                 request(store.get(GEN))]);
+  const [[keys, values], gen] = await Promise.all([records(store, range), request(store.get(GEN))]);
   const found = new Map();
   const buckets = await Promise.all(values.map((row, i) => bucketOf(db, q.recipient, keys[i][1], row)));
   buckets.forEach((bucket, i) => { if (bucket) found.set(keys[i][1], bucket); });

@@ -68,6 +68,15 @@ rid
 """
 
 
+FIGURE = """
+import json
+from carelog.ui import lock_dom
+from carelog.ui.chart_views import chart_figure
+state = lock_dom.SCREEN.app.controller.state
+json.dumps(str(chart_figure(state.report.chart, state.care.tz, ident=f"chart-{state.report.vital}")))
+"""
+
+
 def _readings_between(first: dt.date, last: dt.date) -> list[int]:
     lo = dt.datetime.combine(first, dt.time(), dt.timezone.utc).timestamp() * 1000
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.timezone.utc).timestamp() * 1000
@@ -116,8 +125,17 @@ def test_charts_and_the_printed_report(make_page, app_server):
     page.click("nav.range-buttons a[data-days='365']")
     expect(svg).to_have_attribute("data-days", "365")
     expect(svg).to_have_attribute("data-daily", "yes")
+    expect(page.locator("details.as-table table")).to_have_count(0)  # made when it is opened
     page.click("details.as-table > summary")
     expect(page.locator("figure.chart table tbody tr")).to_have_count(365)
+    # opened, the disclosure is the one a figure built with its table has (as the page parses it)
+    same = page.evaluate("""(markup) => {
+        const made = document.createElement("template");
+        made.innerHTML = markup;
+        const whole = made.content.querySelector("details.as-table");
+        whole.open = true;  // as the one on screen now is
+        return whole.outerHTML === document.querySelector("details.as-table").outerHTML; }""", json.loads(run_python(page, FIGURE)))
+    assert same
     assert page.locator("figure.chart table thead th").all_inner_texts()[1] == "Systolic (top number) lowest"
     check_screen(page, "charts 365 days", seen)
     page.click("nav.range-buttons a[data-days='7']")

@@ -169,6 +169,21 @@ RAW_BUCKETS = """async () => {
 }"""
 
 
+# The cache's read with getAllRecords (one request) and without it (getAllKeys and getAll, as in a
+# browser that lacks it): the same answer. The page's Python hands over its open database and query.
+BOTH_READS = """async ([query]) => {
+  const proto = IDBObjectStore.prototype;
+  const one = await carelogVitalDays.read(globalThis.__vitalDaysDb, query);
+  const kept = proto.getAllRecords;
+  delete proto.getAllRecords;
+  try {
+    return [kept !== undefined, one, await carelogVitalDays.read(globalThis.__vitalDaysDb, query)];
+  } finally {
+    if (kept !== undefined) proto.getAllRecords = kept;
+  }
+}"""
+
+
 def _py(page, source: str) -> dict:
     return json.loads(run_python(page, source))
 
@@ -245,6 +260,13 @@ def test_the_chart_from_the_cache_is_the_chart_from_the_events(make_page, app_se
     result = _py(page, PRELUDE + "json.dumps(await check())")
     assert result["missing_before"] == sorted(days) and result["same"] and result["missing_after"] == []
     assert 99.0 in result["values"] and 12.0 not in result["values"]
+    query = _py(page, PRELUDE + """
+import js
+js.globalThis.__vitalDaysDb = log.vital_days._db
+json.dumps(json.dumps({"recipient": rid, "from": span_days.start, "to": span_days.stop - 1, "type": "heart_rate"}))""")
+    had_records, one_request, two_requests = page.evaluate(BOTH_READS, [query])
+    assert had_records and one_request == two_requests
+    assert len(json.loads(one_request)["rows"]) >= 12 and json.loads(one_request)["missing"] == []
     if lock == "off":  # rebuilt in the current format: each type's readings as JSON text
         rebuilt = [json.loads(b["text"]) for b in _buckets(page) if b["key"][1] in days]
         assert len(rebuilt) == 3 and all(b["v"] == 2 and all(isinstance(text, str) for text in b["t"].values())

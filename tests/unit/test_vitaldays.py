@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from carelog.adapters.memory import MemoryEntryStore
@@ -230,3 +231,38 @@ def test_charts_screen_reads_the_cache_and_sees_new_readings():
                                "at": str(TEST_EPOCH_MS - 3 * DAY)}))
     run(c.navigate("#/charts/heart_rate/365"))
     assert values() == [80, 70, 90] and cache.writes == 2
+
+
+@pytest.mark.parametrize("profile_zone, last_zone", [("Asia/Kolkata", "UTC"), ("UTC", "Asia/Kolkata"),
+                                                      ("UTC", "Pacific/Kiritimati"), ("Pacific/Kiritimati", "UTC"),
+                                                      ("Pacific/Kiritimati", "Pacific/Kiritimati")])
+def test_charts_screen_reads_in_the_profiles_zone_when_the_last_zone_was_another(profile_zone, last_zone):
+    """The chart's cache read starts with the zone the screens last used, alongside the profile's
+    read; when the profile names another zone whose span differs, the chart is that zone's."""
+    from carelog.adapters.memory import CountingIds, FixedClock, MemorySettings
+    from carelog.bootstrap import TEST_EPOCH_MS, build_for_tests
+    from carelog.domain.zones import local_date
+    from carelog.ui.controller import Controller
+
+    store = MemoryEntryStore()
+    log = build_for_tests(store=store, settings=MemorySettings(), clock=FixedClock(TEST_EPOCH_MS),
+                          ids=CountingIds("id"))
+    c = Controller(log, build="test")
+    c.care.set_device_zone("UTC")
+    run(c.start())
+    run(c.submit("caregiver", {"name": "Ann"}))
+    run(c.submit("recipient", {"name": "Mum"}))
+    rid = c.state.recipient.id
+    for hours in range(0, 9 * 24, 5):  # readings over 9 days, every 5 hours
+        run(log.log(rid, "vital", {"type": "heart_rate", "value": str(50 + hours % 40), "unit": "/min",
+                                   "at": str(TEST_EPOCH_MS - hours * 3_600_000)}))
+    # at 16:00 UTC a span in UTC+5:30 starts on the UTC day before the UTC span's first day
+    run(c.submit("profile", {"name": "Mum", "timezone": profile_zone}))
+    events = run(log.entry_events(rid, ("vital",)))
+    c.state.care.tz, c.state.care.tz_name = zone(last_zone), last_zone  # as the screens left it
+    run(c.navigate("#/charts/heart_rate/7"))
+    chart, tz = c.state.report.chart, zone(profile_zone)
+    first, last = vitalseries.span(local_date(TEST_EPOCH_MS, tz), 7)
+    assert c.state.care.tz_name == profile_zone and (chart.first_day, chart.last_day) == (first, last)
+    assert chart == vitalseries.vital_chart(events, "heart_rate", tz, first, last, run(log.limits(rid)))
+    assert len(chart.series[0].points) > 30 and c.state.report.vitals == ["heart_rate"]

@@ -363,10 +363,19 @@ def chart_table(chart: VitalChart, tz: _dt.tzinfo) -> Markup:
              h("tbody", None, Markup("".join(out))))
 
 
+TABLE_LATER = "data-table-later"  # a "Show as table" disclosure whose table is made when it opens
+
+
 def chart_figure(chart: VitalChart, tz: _dt.tzinfo, ident: str = "chart", table: str = "details") -> Markup:
     """Chart, legend, text summary and table. ``table``: "details" (a "Show as table"
-    disclosure, for the screen) or "open" (always shown, for the report)."""
-    data = chart_table(chart, tz)
+    disclosure), "later" (the same disclosure, its table made when it is opened: the DOM glue
+    puts ``chart_table`` in it and drops the ``data-table-later`` mark, so it is then the
+    "details" markup; the charts screen) or "open" (always shown, for the report)."""
+    if table == "later" and not chart.empty:
+        data = h("details", {"class": "as-table", TABLE_LATER: later_key(chart)},
+                 h("summary", {"class": "button secondary big"}, "Show as table"))
+    else:
+        data = chart_table(chart, tz)
     if table == "details" and not chart.empty:
         data = h("details", {"class": "as-table"}, h("summary", {"class": "button secondary big"}, "Show as table"),
                  data)
@@ -376,6 +385,11 @@ def chart_figure(chart: VitalChart, tz: _dt.tzinfo, ident: str = "chart", table:
              legend(chart) if not chart.empty else None,
              h("p", {"class": "chart-summary"}, summary(chart)),
              data)
+
+
+def later_key(chart: VitalChart) -> str:
+    """Which chart a "later" table disclosure belongs to (its vital and period)."""
+    return f"{chart.vital}/{chart.days}"
 
 
 def range_buttons(base_route: str, days: int) -> Markup:

@@ -80,6 +80,7 @@ class DomApp:
         self._listen(self.root, "submit", self._on_submit)
         self._listen(self.toast_region, "click", self._on_click)
         self._listen(self.window, "hashchange", self._on_hash)
+        report_dom.listen(self)  # a chart's table is made when "Show as table" opens
         self._listen(self.window, "carelog:update-ready", self._on_update_ready)
         self._listen(self.window, "carelog:db-versionchange", self._on_db_replaced)
         self._open_channel()

@@ -17,6 +17,7 @@ Routes::
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import json
 from typing import TYPE_CHECKING, Any
@@ -71,11 +72,12 @@ class ReportScreens:
         s = self.state
         if not parts or parts[0] not in HEADS or s.recipient is None:
             return False
-        await self.c.care._load_zone()
         head, rest = parts[0], parts[1:]
         if head == "charts":
-            await self._charts(rest)
-        elif head == "report":
+            await self._charts(rest)  # reads the zone alongside the chart's own reads
+            return True
+        await self.c.care._load_zone()
+        if head == "report":
             await self._report(rest)
         elif head == "export":
             if rest[:1] == ["preview"] and s.report.preview is not None:
@@ -88,23 +90,35 @@ class ReportScreens:
 
     async def _charts(self, rest: list[str]) -> None:
         s, rep, rid = self.state, self.state.report, self.state.recipient.id
-        today = self._today()
         if rest[:1] and rest[0] in VITALS:
             rep.vital = rest[0]
         rep.days = int(rest[1]) if rest[1:2] and rest[1].isdigit() and int(rest[1]) in vitalseries.RANGES else 30
-        first, last = vitalseries.span(today, rep.days)
-        lo, hi = day_bounds(first, s.care.tz)[0], day_bounds(last, s.care.tz)[1]
         cache = getattr(self.log, "vital_days", None)
         if cache is not None:
-            # each UTC day's current readings, kept in a cache the store keeps right (vitaldays_cache)
-            rows, rep.vitals = await chart_rows(cache, self.log.store, rid, rep.vital, lo, hi)
+            # each UTC day's current readings, kept in a cache the store keeps right (vitaldays_cache),
+            # read at the same time as the profile (the zone) and the alert limits: in the zone the
+            # screens last used, and again in the profile's zone if that is another one's span
+            def span_in(tz):
+                first, last = vitalseries.span(local_date(s.now_ms, tz), rep.days)
+                return first, last, day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+
+            guess = span_in(s.care.tz)
+            _, limits, (rows, rep.vitals) = await asyncio.gather(
+                self.c.care._load_zone(), self.log.limits(rid),
+                chart_rows(cache, self.log.store, rid, rep.vital, guess[2], guess[3]))
+            first, last, lo, hi = span_in(s.care.tz)
+            if (first, last, lo, hi) != guess:  # the profile's zone moved the span: read that one
+                rows, rep.vitals = await chart_rows(cache, self.log.store, rid, rep.vital, lo, hi)
             if not rest[:1] and rep.vitals and rep.vital not in rep.vitals:
                 rep.vital = rep.vitals[0]
                 rows, _ = await chart_rows(cache, self.log.store, rid, rep.vital, lo, hi)
-            limits = await self.log.limits(rid)
             rep.chart = vitalseries.chart_of_rows(rows, rep.vital, s.care.tz, first, last, limits)
             s.screen, s.route = "charts", f"#/charts/{rep.vital}/{rep.days}"
             return
+        await self.c.care._load_zone()
+        today = self._today()
+        first, last = vitalseries.span(today, rep.days)
+        lo, hi = day_bounds(first, s.care.tz)[0], day_bounds(last, s.care.tz)[1]
         if rep.days > 30:
             # Every vital event of the recipient in one index read: whole histories by construction,
             # without asking for each entry's events one by one (a year has thousands of readings).

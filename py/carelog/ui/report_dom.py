@@ -41,6 +41,32 @@ def show_preparing(app: Any, route: str) -> None:
     main.prepend(note)
 
 
+def listen(app: Any) -> None:
+    """Make a chart's table when its "Show as table" disclosure opens (``fill_table``). The
+    ``toggle`` event does not bubble: one listener on the root, in the capture phase."""
+    from pyodide.ffi import create_proxy  # noqa: PLC0415 - browser only
+
+    proxy = create_proxy(lambda event: fill_table(app, event.target))
+    app._proxies.append(proxy)
+    app.root.addEventListener("toggle", proxy, True)
+
+
+def fill_table(app: Any, details: Any) -> bool:
+    """Put the chart's table (``chart_table``, as the "details" figure has it) into an opened
+    "later" disclosure of the chart on screen, and drop its mark: the markup is then the one a
+    figure built with its table has. True when it was filled."""
+    from .chart_views import TABLE_LATER, chart_table, later_key  # noqa: PLC0415
+
+    state = app.controller.state
+    chart = state.report.chart
+    if (not getattr(details, "open", False) or chart is None or state.screen != "charts"
+            or details.getAttribute(TABLE_LATER) != later_key(chart)):
+        return False
+    details.insertAdjacentHTML("beforeend", str(chart_table(chart, state.care.tz)))
+    details.removeAttribute(TABLE_LATER)
+    return True
+
+
 def handle_click(app: Any, action: str, data: dict) -> bool:
     """Take the click if it is one of ours (see the module)."""
     if action not in ACTIONS:

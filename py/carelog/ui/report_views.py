@@ -52,7 +52,8 @@ def charts_screen(state: State) -> Markup:
                    "class": "button big " + ("primary" if key == rep.vital else "secondary"),
                    "aria-current": "true" if key == rep.vital else None}, VITALS[key].label) for key in shown]),
         range_buttons(f"#/charts/{rep.vital}", rep.days),
-        chart_figure(chart, state.care.tz, ident=f"chart-{rep.vital}") if chart is not None else None,
+        # the table is made when "Show as table" is opened (report_dom.fill_table)
+        chart_figure(chart, state.care.tz, ident=f"chart-{rep.vital}", table="later") if chart is not None else None,
         h("p", {"class": "meta"}, f"Times in {state.care.tz_name}. Alert limits can be changed under Alerts."),
         h("div", {"class": "actions"},
           h("a", {"href": "#/report", "class": "button secondary big"}, "Visit report"),
