@@ -62,6 +62,18 @@ for i in range({PULLED}):
 await log.store.put_pulled(events, log.settings, {{"pull_checkpoint_test": 1}})
 """
 
+QUEUE_EMPTIED = """
+async (ms) => {
+  const end = Date.now() + ms;
+  let left = await globalThis.carelogWordQueue.pending();
+  while (left > 0 && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    left = await globalThis.carelogWordQueue.pending();
+  }
+  return left;
+}
+"""
+
 OWN = APP_LOG + """
 for i in range(3):
     await log.log(rid, "note", {"text": f"Xylophonist came home {i}"})
@@ -128,8 +140,8 @@ def test_pulled_words_found_before_and_after_indexing(make_page, app_server, loc
     # reload without the pause: the queue is finished by itself
     page.evaluate("() => sessionStorage.removeItem('pause')")
     reload(page, lock)
-    page.wait_for_function("async () => (await globalThis.carelogWordQueue.pending()) === 0", timeout=60_000,
-                           polling=200)
+    # polled inside the page: a wait_for_function predicate that returns a promise counts as met at once
+    assert page.evaluate(QUEUE_EMPTIED, 60_000) == 0
     raw = page.evaluate(RAW_QUEUE)
     assert raw["queued"] == [] and pulled <= indexed(raw)
     stored = terms_of_rows(raw["rows"])
