@@ -204,20 +204,26 @@ def test_an_unreadable_cache_falls_back_to_the_events():
     assert CacheRead(gen=None).missing == []
 
 
-def test_charts_screen_reads_the_cache_and_sees_new_readings():
+def charts_app():
+    """A controller with a caregiver and a recipient, in memory, its clock fixed, the device in UTC."""
     from carelog.adapters.memory import CountingIds, FixedClock, MemorySettings
     from carelog.bootstrap import TEST_EPOCH_MS, build_for_tests
     from carelog.ui.controller import Controller
 
-    store = MemoryEntryStore()
-    log = build_for_tests(store=store, settings=MemorySettings(), clock=FixedClock(TEST_EPOCH_MS),
+    log = build_for_tests(store=MemoryEntryStore(), settings=MemorySettings(), clock=FixedClock(TEST_EPOCH_MS),
                           ids=CountingIds("id"))
     c = Controller(log, build="test")
     c.care.set_device_zone("UTC")
     run(c.start())
     run(c.submit("caregiver", {"name": "Ann"}))
     run(c.submit("recipient", {"name": "Mum"}))
-    rid = c.state.recipient.id
+    return log, c, c.state.recipient.id
+
+
+def test_charts_screen_reads_the_cache_and_sees_new_readings():
+    from carelog.bootstrap import TEST_EPOCH_MS
+
+    log, c, rid = charts_app()
     for i, value in enumerate((70, 80)):
         run(log.log(rid, "vital", {"type": "heart_rate", "value": str(value), "unit": "/min",
                                    "at": str(TEST_EPOCH_MS - (i + 1) * 40 * DAY)}))
@@ -239,20 +245,10 @@ def test_charts_screen_reads_the_cache_and_sees_new_readings():
 def test_charts_screen_reads_in_the_profiles_zone_when_the_last_zone_was_another(profile_zone, last_zone):
     """The chart's cache read starts with the zone the screens last used, alongside the profile's
     read; when the profile names another zone whose span differs, the chart is that zone's."""
-    from carelog.adapters.memory import CountingIds, FixedClock, MemorySettings
-    from carelog.bootstrap import TEST_EPOCH_MS, build_for_tests
+    from carelog.bootstrap import TEST_EPOCH_MS
     from carelog.domain.zones import local_date
-    from carelog.ui.controller import Controller
 
-    store = MemoryEntryStore()
-    log = build_for_tests(store=store, settings=MemorySettings(), clock=FixedClock(TEST_EPOCH_MS),
-                          ids=CountingIds("id"))
-    c = Controller(log, build="test")
-    c.care.set_device_zone("UTC")
-    run(c.start())
-    run(c.submit("caregiver", {"name": "Ann"}))
-    run(c.submit("recipient", {"name": "Mum"}))
-    rid = c.state.recipient.id
+    log, c, rid = charts_app()
     for hours in range(0, 9 * 24, 5):  # readings over 9 days, every 5 hours
         run(log.log(rid, "vital", {"type": "heart_rate", "value": str(50 + hours % 40), "unit": "/min",
                                    "at": str(TEST_EPOCH_MS - hours * 3_600_000)}))
