@@ -213,6 +213,7 @@ def test_export_downloads_and_import(make_page, app_server, tmp_path):
     with page.expect_download() as info:
         page.click("button[data-action=download][data-id=fhir]")
     download = info.value
+    wait_for_toast(page, "Saved to downloads")  # before the checks below: the message goes after 10 s
     assert download.suggested_filename.startswith("carelog-mum-2026-03-02") and download.suggested_filename.endswith(
         "-fhir.json")
     bundle = json.loads(open(download.path(), encoding="utf-8").read())
@@ -221,7 +222,6 @@ def test_export_downloads_and_import(make_page, app_server, tmp_path):
     bp = [o for o in observations if any(c.get("code") == "85354-9" for c in o["code"].get("coding", []))]
     assert len(bp) == READINGS
     assert any(o.get("valueString") == XSS_NOTE for o in observations)
-    wait_for_toast(page, "Saved to downloads")
 
     with page.expect_download() as info:
         page.click("button[data-action=download][data-id='vitals.csv']")
