@@ -46,6 +46,9 @@ def set_up_sync(page, endpoint: str, passphrase: str = "", create: bool = False)
 
 
 def sync(page) -> dict | None:
+    # the sync panel is mounted just after ready (py/main.py): wait for it
+    run_python(page, "import asyncio\nfrom carelog.ui import sync_dom\n"
+                     "for _ in range(600):\n    if sync_dom.PANEL is not None: break\n    await asyncio.sleep(0.05)")
     return json.loads(run_python(page, SYNC))
 
 
