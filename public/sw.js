@@ -43,11 +43,16 @@ async function broadcast(message) {
 const request = (file) => new Request(new URL(file.path, SCOPE).href,
   { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
 
-/** The manifest's files (but the lazy ones) not in the cache yet. */
-async function missing(cache, manifest) {
+/** The manifest's files but the lazy ones: what the offline copy holds. */
+function precached(manifest) {
   const lazy = new Set(manifest.lazy || []);
+  return manifest.files.filter((f) => !lazy.has(f.path));
+}
+
+/** The precached files not in the cache yet. */
+async function missing(cache, manifest) {
   const cached = new Set((await cache.keys()).map((r) => r.url));
-  return manifest.files.filter((f) => !lazy.has(f.path) && !cached.has(new URL(f.path, SCOPE).href));
+  return precached(manifest).filter((f) => !cached.has(new URL(f.path, SCOPE).href));
 }
 
 async function precache() {
@@ -56,9 +61,7 @@ async function precache() {
   const manifest = await response.clone().json();
   if (manifest.build !== BUILD_ID) throw new Error("the server has a newer build; will retry");
   const cache = await caches.open(CACHE);
-  const lazy = new Set(manifest.lazy || []);
-  const files = manifest.files.filter((f) => !lazy.has(f.path));
-  const total = files.reduce((sum, f) => sum + f.bytes, 0);
+  const total = precached(manifest).reduce((sum, f) => sum + f.bytes, 0);
   let todo = await missing(cache, manifest);
   // first visit: the page waits for the install, so leave the tail for after activation
   if (!self.registration.active) todo = todo.filter((f) => BOOT.test(f.path));

@@ -66,6 +66,13 @@ class ReportScreens:
     def _today(self) -> _dt.date:
         return local_date(self.state.now_ms, self.state.care.tz)
 
+    def _chart_span(self, days: int) -> tuple[_dt.date, _dt.date, int, int]:
+        """A chart's first and last local days in the care zone as it is now, and their bounds
+        in ms [lo, hi)."""
+        tz = self.state.care.tz
+        first, last = vitalseries.span(local_date(self.state.now_ms, tz), days)
+        return first, last, day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+
     # --- routes ------------------------------------------------------------
 
     async def navigate(self, parts: list[str]) -> bool:
@@ -98,15 +105,11 @@ class ReportScreens:
             # each UTC day's current readings, kept in a cache the store keeps right (vitaldays_cache),
             # read at the same time as the profile (the zone) and the alert limits: in the zone the
             # screens last used, and again in the profile's zone if that is another one's span
-            def span_in(tz):
-                first, last = vitalseries.span(local_date(s.now_ms, tz), rep.days)
-                return first, last, day_bounds(first, tz)[0], day_bounds(last, tz)[1]
-
-            guess = span_in(s.care.tz)
+            guess = self._chart_span(rep.days)
             _, limits, (rows, rep.vitals) = await asyncio.gather(
                 self.c.care._load_zone(), self.log.limits(rid),
                 chart_rows(cache, self.log.store, rid, rep.vital, guess[2], guess[3]))
-            first, last, lo, hi = span_in(s.care.tz)
+            first, last, lo, hi = self._chart_span(rep.days)
             if (first, last, lo, hi) != guess:  # the profile's zone moved the span: read that one
                 rows, rep.vitals = await chart_rows(cache, self.log.store, rid, rep.vital, lo, hi)
             if not rest[:1] and rep.vitals and rep.vital not in rep.vitals:
@@ -116,9 +119,7 @@ class ReportScreens:
             s.screen, s.route = "charts", f"#/charts/{rep.vital}/{rep.days}"
             return
         await self.c.care._load_zone()
-        today = self._today()
-        first, last = vitalseries.span(today, rep.days)
-        lo, hi = day_bounds(first, s.care.tz)[0], day_bounds(last, s.care.tz)[1]
+        first, last, lo, hi = self._chart_span(rep.days)
         if rep.days > 30:
             # Every vital event of the recipient in one index read: whole histories by construction,
             # without asking for each entry's events one by one (a year has thousands of readings).
