@@ -45,11 +45,25 @@ def set_up_sync(page, endpoint: str, passphrase: str = "", create: bool = False)
     page.click("#sync-root button[data-sync=close]")
 
 
+WAIT_FOR_PANEL = """
+import asyncio
+from carelog.ui import sync_dom
+for _ in range(600):
+    if sync_dom.PANEL is not None:
+        break
+    await asyncio.sleep(0.05)
+"""
+
+
+def run_with_panel(page, code: str) -> str:
+    """Runs ``code`` once the sync panel is mounted: since the lazy start (py/main.py) it is mounted just
+    after ready, so a test that reads ``sync_dom.PANEL`` right after a reload could find none."""
+    run_python(page, WAIT_FOR_PANEL)
+    return run_python(page, code)
+
+
 def sync(page) -> dict | None:
-    # the sync panel is mounted just after ready (py/main.py): wait for it
-    run_python(page, "import asyncio\nfrom carelog.ui import sync_dom\n"
-                     "for _ in range(600):\n    if sync_dom.PANEL is not None: break\n    await asyncio.sleep(0.05)")
-    return json.loads(run_python(page, SYNC))
+    return json.loads(run_with_panel(page, SYNC))
 
 
 def sync_until_clean(page, tries: int = 5) -> dict:
@@ -64,7 +78,7 @@ def sync_until_clean(page, tries: int = 5) -> dict:
 
 
 def state(page) -> dict:
-    return json.loads(run_python(page, STATE))
+    return json.loads(run_with_panel(page, STATE))
 
 
 def welcome(page, caregiver: str) -> None:

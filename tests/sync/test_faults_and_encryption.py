@@ -23,8 +23,8 @@ import random
 
 import pytest
 
-from ..browser.helpers import run_python, setup_person, timeline_summaries, wait_ready, wait_screen
-from .devices import RECIPIENT, add_note, set_up_sync, state, sync, sync_until_clean, welcome
+from ..browser.helpers import setup_person, timeline_summaries, wait_ready, wait_screen
+from .devices import RECIPIENT, add_note, run_with_panel, set_up_sync, state, sync, sync_until_clean, welcome
 
 pytestmark = [pytest.mark.sync, pytest.mark.browser]
 
@@ -132,7 +132,7 @@ def test_faults_lose_nothing(nginx, make_device, app_server):
 
     injectors = []
     for page in (a, b):
-        run_python(page, SHORT_TIMEOUT)
+        run_with_panel(page, SHORT_TIMEOUT)
         injector = FaultInjector(random.Random(rng.random()), app_server.origin, rate=0.5)
         page.route(nginx.origin + "/**", injector)
         injectors.append(injector)

@@ -18,9 +18,9 @@ from playwright.sync_api import expect
 from carelog.sync import format as fmt
 
 from ..browser.a11y import check_screen, install_axe
-from ..browser.helpers import run_python, setup_person, timeline_summaries, wait_ready, wait_screen
+from ..browser.helpers import setup_person, timeline_summaries, wait_ready, wait_screen
 from .conftest import booted_devices
-from .devices import RECIPIENT, add_note, state, sync, sync_until_clean, welcome
+from .devices import RECIPIENT, add_note, run_with_panel, state, sync, sync_until_clean, welcome
 from .s3_server import BUCKET, PREFIX, S3Server
 
 pytestmark = [pytest.mark.sync, pytest.mark.browser]
@@ -85,7 +85,7 @@ def join(page, s3: S3Server, caregiver: str) -> None:
 
 
 def service(page) -> dict:
-    return json.loads(run_python(page, SERVICE))
+    return json.loads(run_with_panel(page, SERVICE))
 
 
 def test_two_devices_share_an_encrypted_circle_through_a_bucket(s3, make_s3_device):
