@@ -126,18 +126,32 @@ JS_SETUP = """async () => {
     async app(db, handle) {
       await handle.writeEvents(rows, {}, "relaxed");
     },
+    async appPull(db, handle) {
+      globalThis.carelogWordQueue.pause(); // the indexing after the pull is not timed here
+      await handle.writeEvents(rows, {}, "relaxed", true);
+    },
+    async queue(db) {
+      const tx = db.transaction(["events", "unindexed"], "readwrite", { durability: "relaxed" });
+      const events = tx.objectStore("events");
+      for (const row of rows) events.add(row);
+      tx.objectStore("unindexed").add(rows.map((row) => row.id));
+      await done(tx);
+    },
+    async noKind(db) { await WRITE.events(db); },
+    async noKindHlc(db) { await WRITE.events(db); },
   };
   // the app's events store with the word index inside it (a multiEntry index on the record's "t")
-  const inlineDb = (name) => new Promise((resolve, reject) => {
+  // (`without`: the indexes left out, for noKind / noKindHlc: the events alone with fewer indexes)
+  const inlineDb = (name, without = []) => new Promise((resolve, reject) => {
     const req = indexedDB.open(name, 1);
     req.onupgradeneeded = () => {
       const events = req.result.createObjectStore("events", { keyPath: "id" });
       events.createIndex("by_recipient_at", ["recipient", "at"]);
       events.createIndex("by_entry", "entry");
       events.createIndex("by_recipient_kind_at", ["recipient", "kind", "at"]);
-      events.createIndex("by_kind", "kind");
-      events.createIndex("by_hlc", "hlc");
-      events.createIndex("by_term", "t", { multiEntry: true });
+      if (!without.includes("by_kind")) events.createIndex("by_kind", "kind");
+      if (!without.includes("by_hlc")) events.createIndex("by_hlc", "hlc");
+      if (!without.length) events.createIndex("by_term", "t", { multiEntry: true });
     };
     req.onsuccess = () => { const db = req.result; resolve({ db, close: () => db.close() }); };
     req.onerror = () => reject(req.error);
@@ -154,6 +168,8 @@ JS_SETUP = """async () => {
         return { ms: performance.now() - t, n: out.length };
       }
       const handle = name === "inline" ? await inlineDb(`bench-part-${serial++}`)
+        : name === "noKind" ? await inlineDb(`bench-part-${serial++}`, ["by_kind"])
+        : name === "noKindHlc" ? await inlineDb(`bench-part-${serial++}`, ["by_kind", "by_hlc"])
         : await globalThis.carelogIdb.open(`bench-part-${serial++}`);
       const t = performance.now();
       await WRITE[name](handle.db, handle);
@@ -180,6 +196,10 @@ VARIANTS = [
     ("vital", "+ vital days drop (dropForRecord)"),
     ("all", "events + feed + terms + vital days (raw)"),
     ("app", "the app's writeEvents (all, terms computed inside)"),
+    ("queue", "+ ONE word queue row holding every id (unindexed)"),
+    ("appPull", "the app's pull write (putPulled: words queued, indexed later)"),
+    ("noKind", "events alone, 4 indexes (no by_kind)"),
+    ("noKindHlc", "events alone, 3 indexes (no by_kind, no by_hlc)"),
     ("compute", "word index rows computed in JS (clearTermRow), no IndexedDB"),
 ]
 

@@ -44,6 +44,16 @@ from tests.sync.nginx_server import NginxServer  # noqa: E402
 
 PASSPHRASE = "benchmark circle passphrase, long enough"
 
+# After a run: how long the pulled events' words take to be indexed in the
+# background (wordqueue.js; nothing to wait for in a build without it).
+JS_WORDS_DONE = """async () => {
+  const queue = globalThis.carelogWordQueue;
+  const t = performance.now();
+  if (!queue) return { ms: 0, queue: false };
+  while ((await queue.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  return { ms: performance.now() - t, queue: true };
+}"""
+
 JS_GET = """async (urls) => {
   const t = performance.now(); let bytes = 0;
   for (const url of urls) {
@@ -180,6 +190,7 @@ def main(argv=None) -> int:
             joined = b.call(f"configure({ep!r}, {PASSPHRASE!r}, False)")
             pull = b.run(seg)
             figures["pull"] = pull
+            figures["pull_words"] = b.page.evaluate(JS_WORDS_DONE)
             figures["pull_count"] = b.call("count()")
             files = sorted(p for p in nginx.files() if p.startswith("c-push/devices/") and "/seg-" in p)
             urls = [nginx.origin + "/" + p for p in files]
@@ -204,6 +215,7 @@ def main(argv=None) -> int:
             d.call(f"configure({ep2!r}, {PASSPHRASE!r}, False)")
             join = d.run(seg)
             figures["join"] = join
+            figures["join_words"] = d.page.evaluate(JS_WORDS_DONE)
             figures["join_count"] = d.call("count()")
             files2 = sorted(p for p in nginx.files() if p.startswith("c-join/devices/") and
                             ("/seg-" in p or "/snap-" in p or p.endswith("index.json")))
@@ -228,6 +240,10 @@ def main(argv=None) -> int:
         r = figures[key]
         rows.append([label, ms(r["ms"]), r["requests"], "", kb(r["bytes"]) if sent else "",
                      "" if sent else kb(r["bytes"])])
+    for label, key in (("after the pull: its words indexed in the background (wordqueue.js)", "pull_words"),
+                       ("after the join: its words indexed in the background", "join_words")):
+        r = figures[key]
+        rows.append([label, ms(r["ms"]) if r["queue"] else "(none)", "", "", "", ""])
     for label, key in ((f"baseline: JS IndexedDB write of the {n:,} pulled events", "raw_events"),
                        (f"baseline: the same with their {n:,} feed positions", "raw_feed")):
         r = figures[key]

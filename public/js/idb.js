@@ -14,8 +14,9 @@ import { PENDING, clearTermRow, termRows } from "./terms.js";
 import { findByTerms } from "./search.js";
 import * as vitalDays from "./vitaldays.js";
 import * as revisions from "./revisions.js";
+import * as wordQueue from "./wordqueue.js";
 
-export const DB_VERSION = 6;
+export const DB_VERSION = 7;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -88,6 +89,12 @@ export const UPGRADES = [
       cursor.continue();
     };
   },
+  // 6 -> 7: "unindexed" (wordqueue.js): pulled events whose words are not yet
+  // in the word index, one row of ids per pulled batch (auto-increment key).
+  // Starts empty: every event stored before has its terms.
+  (db) => {
+    db.createObjectStore("unindexed", { autoIncrement: true });
+  },
 ];
 
 function storageError(error, fallback) {
@@ -121,6 +128,28 @@ function feedPairs(value) {
   return [value];
 }
 
+// The stored records of `ids` (undefined for one not stored), in that order.
+// A push's ids are this device's own events, stamped with a monotonic clock:
+// they lie in one range of by_hlc, between the first's and the last's stamps.
+// When that range holds few other events (pulled ones stamped in between), one
+// getAll of it replaces a get per id; any id not in it is read by id, so the
+// answer is the same whatever the stamps (a get per id for few ids, or when
+// the range holds more than twice as many events as asked for).
+async function recordsOf(events, ids) {
+  const one = (id) => request(events.get(id));
+  if (ids.length < 64) return Promise.all(ids.map(one));
+  const [a, b] = await Promise.all([one(ids[0]), one(ids[ids.length - 1])]);
+  const found = new Map();
+  if (a && b && a.hlc && b.hlc) {
+    const index = events.index("by_hlc");
+    const range = a.hlc <= b.hlc ? IDBKeyRange.bound(a.hlc, b.hlc) : IDBKeyRange.bound(b.hlc, a.hlc);
+    if ((await request(index.count(range))) <= 2 * ids.length) {
+      for (const row of await request(index.getAll(range))) found.set(row.id, row);
+    }
+  }
+  return Promise.all(ids.map((id) => found.get(id) || one(id)));
+}
+
 class Database {
   constructor(db) {
     this.db = db;
@@ -133,6 +162,8 @@ class Database {
       db.close();
       globalThis.dispatchEvent(new CustomEvent("carelog:db-versionchange"));
     };
+    this.onUnlock = () => wordQueue.schedule(this); // vault.js, after an unlock
+    wordQueue.attach(this); // pulled events left unindexed by an earlier page
   }
 
   get version() { return this.db.version; }
@@ -154,12 +185,16 @@ class Database {
   // With `batchFeed` (pulled events), the new events share ONE feed position:
   // {ids: [[id, device], ...]} in the order stored (an auto-increment add per
   // event cost as much as the event itself); see eventsAfter and recordsAfter.
+  // Pulled events (`batchFeed`) get no word index rows here: their ids are
+  // queued in the same transaction and indexed after it (wordqueue.js).
   async writeEvents(plain, settings, durability, batchFeed = false) {
+    const later = batchFeed && wordQueue.storesOf(this.db).length > 0; // words indexed after the pull
     const records = await sealEvents(this, plain); // before the transaction opens; same order
-    const terms = await termRows(this, plain); // the search index's rows (keyed tokens when locked)
+    const terms = later ? null : await termRows(this, plain); // the search index's rows (keyed tokens when locked)
     const rows = [];
     for (const [key, value] of Object.entries(settings)) rows.push(await sealSetting(this, key, value));
-    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db)];
+    const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db),
+                    ...(later ? wordQueue.storesOf(this.db) : [])];
     if (rows.length) stores.push("settings");
     const tx = this.db.transaction(stores, "readwrite", { durability });
     const store = tx.objectStore("events");
@@ -167,9 +202,15 @@ class Database {
     const termStore = tx.objectStore("terms");
     let added = 0;
     const batch = [];
+    const queued = [];
     const lastOne = records.length - 1;
-    // after the last add has answered (requests answer in order): the batch's one feed position
-    const finish = (i) => { if (i === lastOne && batch.length) feed.add({ ids: batch }); };
+    // after the last add has answered (requests answer in order): the batch's one feed
+    // position, and its ids queued for the word index
+    const finish = (i) => {
+      if (i !== lastOne) return;
+      if (batch.length) feed.add({ ids: batch });
+      if (later) wordQueue.queue(tx, queued);
+    };
     records.forEach((record, i) => {
       const device = plain[i].device; // sealed records keep it inside the ciphertext
       const req = store.add(record);
@@ -177,7 +218,8 @@ class Database {
         added += 1;
         if (batchFeed) batch.push([record.id, device]);
         else feed.add([record.id, device]);
-        if (terms[i].t.length) termStore.put(terms[i]);
+        if (later) queued.push(record.id);
+        else if (terms[i].t.length) termStore.put(terms[i]);
         vitalDays.dropForRecord(tx, record);
         revisions.noteRecord(tx, record);
         finish(i);
@@ -195,6 +237,7 @@ class Database {
       for (const row of rows) settingStore.put(row);
     }
     await done(tx);
+    if (queued.length) wordQueue.remember(this, plain, queued);
     return added;
   }
 
@@ -469,7 +512,7 @@ class Database {
       if (i > 0) last = keys[i - 1];
       if (keys.length < CHUNK) break;
     }
-    const rows = await Promise.all(ids.map((id) => request(events.get(id))));
+    const rows = await recordsOf(events, ids);
     const keep = rows.map((row) => row !== undefined);
     const opened = await openRows(this, rows.filter((row, i) => keep[i]));
     const kept = positions.filter((p, i) => keep[i]);

@@ -10,9 +10,12 @@
 // index finds candidates; the check decides). A rare word reads a handful of
 // events, whatever the size of the log. (The index holds every recipient's
 // events: the other recipients' are dropped here.)
+// Pulled events whose words are not indexed yet (wordqueue.js) are read
+// whole and checked the same way, and their matches merged into the windows.
 
 import { matches, payloadWords, queryTerm, queryWords, storedTerm } from "./terms.js";
 import { openRows, request } from "./vault.js";
+import { pendingRows } from "./wordqueue.js";
 
 // -> {events: [...], more: bool}, as Database.find.
 export async function findByTerms(database, q) {
@@ -25,6 +28,12 @@ export async function findByTerms(database, q) {
   const start = q.start ?? 0;
   const end = q.end ?? 1e14;
   const terms = await Promise.all(words.map((w) => storedTerm(database, queryTerm(w))));
+  if (!terms.length) return { events: [], more: false };
+  const keep = (row) => row.recipient === q.recipient && (!kinds || kinds.has(row.kind))
+    && (!author || String(row.author).toLowerCase() === author) && matches(payloadWords(row.payload), words);
+  // pulled events not indexed yet (read before the index: one indexed meanwhile is in both, kept once)
+  const late = (await pendingRows(database)).filter((row) => row.at >= start && row.at < end && keep(row));
+  const lateIds = new Set(late.map((row) => row.id));
   const range = (term, lo, hi) => IDBKeyRange.bound([term, lo], [term, hi], false, true);
   const index = () => db.transaction("terms", "readonly").objectStore("terms").index("by_term");
 
@@ -32,14 +41,16 @@ export async function findByTerms(database, q) {
   const counts = await Promise.all(terms.map((term) => request(first.count(range(term, start, end)))));
   let lead = 0;
   counts.forEach((count, i) => { if (count < counts[lead]) lead = i; });
-  if (!terms.length || counts[lead] === 0) return { events: [], more: false };
+  if (counts[lead] === 0 && !late.length) return { events: [], more: false };
   const term = terms[lead];
   const [newest, oldest] = await Promise.all([request(first.openKeyCursor(range(term, start, end), "prev")),
                                               request(first.openKeyCursor(range(term, start, end), "next"))]);
-  const lo = oldest.key[1];
-  let hi = newest.key[1] + 1;
+  let lo = oldest ? oldest.key[1] : Infinity;
+  let hi = newest ? newest.key[1] + 1 : -Infinity;
+  for (const row of late) { lo = Math.min(lo, row.at); hi = Math.max(hi, row.at + 1); }
+  const count = counts[lead] + late.length;
   // about two pages of the lead term's events in the first window, if they were spread evenly
-  let span = Math.max(3600000, Math.ceil(((hi - lo) * Math.min(1, (2 * limit) / counts[lead]))));
+  let span = Math.max(3600000, Math.ceil(((hi - lo) * Math.min(1, (2 * limit) / count))));
   const out = [];
   const entries = new Set();
   let more = false;
@@ -49,13 +60,15 @@ export async function findByTerms(database, q) {
     const ids = await request(tx.objectStore("terms").index("by_term").getAllKeys(range(term, from, hi)));
     const store = tx.objectStore("events");
     const stored = await Promise.all(ids.map((id) => request(store.get(id))));
-    const rows = await openRows(database, stored.filter((row) => row !== undefined));
+    let rows = await openRows(database, stored.filter((row) => row !== undefined && !lateIds.has(row.id)));
+    rows = rows.filter(keep);
+    const inWindow = late.filter((row) => row.at >= from && row.at < hi);
+    if (inWindow.length) {
+      // in the index's order: time, then id
+      rows = rows.concat(inWindow).sort((a, b) => (a.at - b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     for (let i = rows.length - 1; i >= 0; i -= 1) {
       const row = rows[i];
-      if (row.recipient !== q.recipient) continue;
-      if (kinds && !kinds.has(row.kind)) continue;
-      if (author && String(row.author).toLowerCase() !== author) continue;
-      if (!matches(payloadWords(row.payload), words)) continue;
       if (!entries.has(row.entry)) {
         if (entries.size >= limit) { more = true; break; }
         entries.add(row.entry);

@@ -283,6 +283,7 @@ export async function unlock(db, secret, kind) {
   // events sealed before the word index existed get their terms now, in the background
   // (a search waits for it: search.js)
   db.termsReady = finishTerms(db).catch(() => 0);
+  if (db.onUnlock) db.onUnlock(); // pulled events' words left to index (wordqueue.js)
   if (record.failures) await writeLock(db, { ...record, failures: 0, lastFailureAt: 0 });
   return true;
 }
@@ -291,6 +292,7 @@ export function lock(db) {
   db.dataKey = null; // the only reference to the data key
   db.termKey = null;
   db.termCache = null; // the words typed or stored, as tokens: gone with the key
+  db.lateWords = null; // pulled records kept in clear until indexed (wordqueue.js)
 }
 
 // New passphrase: re-wrap the data key (the data stays as it is). `current`

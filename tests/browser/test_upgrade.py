@@ -6,7 +6,7 @@ recipient, 2,000 notes in the app's record format (``Event.to_record``) and the
 two settings. Then the app opens it: the latest version (idb.js's DB_VERSION)
 with the indexes of version 2, the sync feed of version 3 (every old event
 given a position), the search's word index of version 4 and the charts' vital
-days cache of version 5 (empty), the recipient
+days cache of version 5 (empty), the pulled words' queue (empty), the recipient
 and the newest notes on screen, every record readable.
 """
 
@@ -90,6 +90,7 @@ async () => {
   const feedTx = db.transaction("feed", "readonly");
   out.feed = await count(feedTx.objectStore("feed").count());
   out.terms = await count(db.transaction("terms", "readonly").objectStore("terms").count());
+  out.unindexed = await count(db.transaction("unindexed", "readonly").objectStore("unindexed").count());
   out.expected = globalThis.carelogIdb.DB_VERSION;
   db.close();
   return out;
@@ -143,7 +144,8 @@ def test_version_1_database_is_upgraded_with_all_records(page, app_server):
 
     raw = page.evaluate(INSPECT_RAW)
     assert raw["version"] == raw["expected"]
-    assert {"events", "feed", "keys", "settings", "terms", "vital_days", "revised"} <= set(raw["stores"])
+    assert {"events", "feed", "keys", "settings", "terms", "vital_days", "revised", "unindexed"} <= set(raw["stores"])
+    assert raw["unindexed"] == 0  # the word queue starts empty: every stored event has its terms
     assert raw["terms"] == NOTES + 1  # v3 -> v4: every stored event got its row in the word index
     assert raw["feed"] == NOTES + 1  # v2 -> v3: every stored event got a feed position
     assert raw["indexes"] == ["by_entry", "by_hlc", "by_kind", "by_recipient_at", "by_recipient_kind_at"]

@@ -215,6 +215,43 @@ async def check_records_after_of_one_device(make_store):
     assert await store.records_after(end, 10, "dev-1") == ([], [], end)
 
 
+async def check_records_after_many_with_others_between(make_store):
+    """``records_after`` over many of one device's events (IndexedDB reads them as
+    one clock range when it can): exactly that device's events in feed order,
+    with a few or many other devices' events stamped between them, and one of its
+    own stamped out of order (before all the others), whatever the limit."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    def mine(n, hlc=None):
+        return replace(_event(n), hlc=hlc or f"{1_700_000_000_000 + n * 10:013d}-000000-dev-1")
+
+    def theirs(n, between):
+        return replace(_event(n), device="dev-2", hlc=f"{1_700_000_000_000 + between * 10 + 5:013d}-000001-dev-2")
+
+    for others in (40, 400):  # few between (one range read), many (read by id)
+        store = await make_store()
+        if not hasattr(store, "records_after"):
+            return
+        own = [mine(n) if n != 75 else mine(n, "1600000000000-000000-dev-1") for n in range(1, 151)]
+        other = [theirs(1000 + k, 1 + k * 149 // others) for k in range(others)]
+        stamp = {e.id: e.hlc for e in own + other}
+        order = sorted(own + other, key=lambda e: (stamp[e.id].replace("1600000000000", "1700000000750"), e.id))
+        for k in range(0, len(order), 37):  # several batches, each event its own feed position
+            await store.put_events(order[k:k + 37])
+        expected = [e.to_record() for e in order if e.device == "dev-1"]
+        records, positions, last = await store.records_after(0, 1000, "dev-1")
+        assert records == expected, others
+        assert len(positions) == 150 and positions == sorted(set(positions))
+        for limit in (64, 70, 149):
+            seen, cursor = [], 0
+            while True:
+                page, _, cursor = await store.records_after(cursor, limit, "dev-1")
+                seen.extend(page)
+                if len(page) < limit:
+                    break
+            assert seen == expected, (others, limit)
+
+
 async def check_put_pulled_stores_events_and_state(make_store):
     """``put_pulled``: the events (new ones counted, duplicates kept as they were)
     and the settings values both written."""
@@ -289,6 +326,7 @@ CHECKS = [
     check_duplicate_keeps_first_version, check_range_by_time_and_order, check_range_filters_recipient_and_kind,
     check_entries_history, check_histories_in_range, check_events_of_kind, check_latest_hlc, check_bulk_batch,
     check_event_feed_in_insertion_order, check_event_feed_of_one_device, check_records_after_of_one_device,
+    check_records_after_many_with_others_between,
     check_put_pulled_stores_events_and_state, check_pulled_batch_in_the_feed,
 ]
 
