@@ -61,11 +61,28 @@ rid = lock_dom.SCREEN.app.controller.state.recipient.id
 """
 
 
+# What the page shows and holds when a search did not show: the address, the lock, the screen, the
+# pulled words not indexed yet, and the same query asked of the database directly (its answer or error).
+SEARCH_STATE = """
+async (words) => {
+  const out = {hash: location.hash, lock: document.documentElement.dataset.lockState || null,
+               heading: (document.querySelector("main h1") || {}).textContent || null,
+               toast: (document.querySelector("#toast") || {}).textContent || null};
+  try { out.queued = globalThis.carelogWordQueue ? await globalThis.carelogWordQueue.pending() : null; }
+  catch (error) { out.queued = String(error); }
+  return out;
+}
+"""
+
+
 def search(page, text: str) -> list[str]:
     """Go to the timeline's search for ``text``; the summaries shown."""
     route = "#/timeline?q=" + text.replace(" ", "+")
     page.evaluate("(r) => { location.hash = r; }", route)
-    expect(page.locator(f"main section[data-results='{route}']")).to_have_count(1, timeout=30_000)
+    try:
+        expect(page.locator(f"main section[data-results='{route}']")).to_have_count(1, timeout=30_000)
+    except AssertionError as error:
+        raise AssertionError(f"search {text!r} not shown; the page: {page.evaluate(SEARCH_STATE, text)}") from error
     return timeline_summaries(page)
 
 
