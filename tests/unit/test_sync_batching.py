@@ -193,3 +193,67 @@ def test_a_failed_pulled_write_moves_no_checkpoint():
         b.store.put_pulled = real
         assert (await b.sync()).pulled == 1
     run(scenario())
+
+
+def _watch_pull(b, fail_first: bool = False):
+    """Log b's segment GETs and pulled writes (each takes a while, as the network and IndexedDB's commit do)."""
+    import asyncio
+
+    log = []
+    get, inner = b.transport.get, MemoryEntryStore.put_pulled
+
+    async def watched_get(url, etag=None):
+        if "/seg-" in url:
+            log.append(("get", url.rsplit("/", 1)[1]))
+        await asyncio.sleep(0.005)  # the network
+        return await get(url, etag)
+
+    async def watched_put(events, settings, values):
+        n = sum(1 for entry in log if entry[0] == "write") + 1
+        log.append(("write", n))
+        await asyncio.sleep(0.02)
+        if fail_first and n == 1:
+            from carelog.ports import StorageFull
+            raise StorageFull("full")
+        result = await inner(b.store, events, settings, values)
+        log.append(("written", n))
+        return result
+    b.transport.get = watched_get
+    b.store.put_pulled = watched_put
+    return log
+
+
+def test_a_pulled_batch_is_written_while_the_next_segments_are_read_in_order():
+    async def scenario():
+        host, a = await circle_of("a", notes=[f"note {i}" for i in range(9)], options=SyncOptions(segment_events=2))
+        assert (await a.sync()).ok
+        b = Device("b", host, options=SyncOptions(store_batch_events=4))
+        log = _watch_pull(b)
+        assert (await b.sync()).pulled == 9
+        writes = [entry for entry in log if entry[0] != "get"]
+        # one write at a time, in order: each starts after the one before has ended
+        assert writes == [("write", 1), ("written", 1), ("write", 2), ("written", 2), ("write", 3), ("written", 3)]
+        # while the first batch (segments 1 and 2) was being written, segment 3 was read
+        first, done = log.index(("write", 1)), log.index(("written", 1))
+        assert any(entry[0] == "get" for entry in log[first:done]), log
+        assert sorted(e.payload["text"] for e in await b.events() if e.kind == "note") == \
+            sorted(f"note {i}" for i in range(9))
+        assert (await SyncStateRepo(b.settings, host.url).load_checkpoints())["dev-a"].read == 5
+    run(scenario())
+
+
+def test_a_failed_write_behind_stops_the_pull_and_moves_no_checkpoint():
+    async def scenario():
+        host, a = await circle_of("a", notes=[f"note {i}" for i in range(9)], options=SyncOptions(segment_events=2))
+        assert (await a.sync()).ok
+        b = Device("b", host, options=SyncOptions(store_batch_events=4))
+        log = _watch_pull(b, fail_first=True)
+        report = await b.sync()
+        assert not report.ok and "storage is full" in report.errors[0]
+        assert [entry for entry in log if entry[0] != "get"] == [("write", 1)]  # nothing after the failed one
+        assert await b.events() == []
+        saved = (await SyncStateRepo(b.settings, host.url).load_checkpoints()).get("dev-a")
+        assert saved is None or saved.read == 0
+        b.transport.get, b.store.put_pulled = host.transport().get, MemoryEntryStore.put_pulled.__get__(b.store)
+        assert (await b.sync()).pulled == 9
+    run(scenario())
