@@ -503,9 +503,10 @@ class Database {
         // a pulled batch: other devices' events, or this one's read back from the endpoint
         // (there already): nothing in it is to push
         if (v && v.ids) continue;
-        // positions written by the version 3 upgrade hold the id alone: the row says whose it is
-        if (typeof v === "string" || v[1] === device) {
-          ids.push(typeof v === "string" ? v : v[0]);
+        // one event; a position written by the version 3 upgrade has no device: the row says whose it is
+        const [[id, owner]] = feedPairs(v);
+        if (owner === null || owner === device) {
+          ids.push(id);
           positions.push(keys[i]);
         }
       }
