@@ -161,11 +161,7 @@ def split_rows(label: str, result: dict) -> list[list]:
     for name, spent in sorted(result["split"].items(), key=lambda kv: -kv[1]):
         accounted += spent
         rows.append([f"  {label}: {name}", ms(spent), result["calls"][name]])
-    rest = result["ms"] - accounted
-    if rest >= 0:
-        rows.append([f"  {label}: the rest (Python: JSON, sha256, base64, checks)", ms(rest), ""])
-    else:  # a pull writes one batch while it reads the next (the write-behind): the parts overlap
-        rows.append([f"  {label}: overlap (the parts above ran at the same time for this long)", ms(-rest), ""])
+    rows.append([f"  {label}: the rest (Python: JSON, sha256, base64, checks)", ms(result["ms"] - accounted), ""])
     return rows
 
 
