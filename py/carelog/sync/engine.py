@@ -26,10 +26,9 @@ Pull comes first so that events just pulled are not pushed back.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable
+from typing import Callable
 
 from ..domain.events import Event
 from ..ports import (Cipher, CipherError, EntryStore, EventFeed, Response, Settings, StorageFull,
@@ -121,30 +120,6 @@ def _status_message(status: int, what: str, body: object = None) -> str:
     if status >= 500:
         return f"The sync server had a problem with {what} (HTTP {status}); will retry."
     return f"The sync server answered HTTP {status} for {what}; will retry."
-
-
-class _WriteBehind:
-    """Pulled events written while the next files are fetched and decoded.
-
-    ``put(start)`` waits for the write before it to end, then calls ``start``
-    (which begins this write: a coroutine) and returns at once; ``drain`` waits for the last. So writes stay in order (a
-    checkpoint is never written before the events it moves past: each write
-    starts after the one before has committed), one at a time, and a write's
-    error (storage full) comes out of the next ``put`` or ``drain``. The store's
-    commit runs outside Python (IndexedDB), so the next file's GET, checksum,
-    decryption and decoding overlap it."""
-
-    def __init__(self) -> None:
-        self._writing: asyncio.Future | None = None
-
-    async def put(self, start: Callable[[], Awaitable[None]]) -> None:
-        await self.drain()
-        self._writing = asyncio.ensure_future(start())
-
-    async def drain(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            await writing
 
 
 async def _get(transport: SyncTransport, url: str, etag: str | None, what: str) -> Response:
@@ -557,21 +532,17 @@ class SyncEngine:
 
     async def _read_snapshot(self, snap: SnapshotRef, own_lost: bool) -> None:
         folder = fmt.device_folder(self.endpoint, snap.device)
-        writes = _WriteBehind()
-        try:
-            for k, ref in enumerate(snap.parts, start=1):
-                what = f"snapshot {snap.n} part {k} of device {_short(snap.device)}"
-                try:
-                    events = await self._read_file(
-                        folder + fmt.snapshot_part_name(snap.n, k), ref, what,
-                        lambda body, k=k: fmt.decode_snapshot_part(body, circle=self.circle, device=snap.device,
-                                                                   snap=snap.n, part=k))
-                except _Failed as failed:
-                    self._error(str(failed))
-                    return
-                await writes.put(lambda: self._store(events))
-        finally:
-            await writes.drain()  # every part read is stored before the checkpoints move past them
+        for k, ref in enumerate(snap.parts, start=1):
+            what = f"snapshot {snap.n} part {k} of device {_short(snap.device)}"
+            try:
+                events = await self._read_file(
+                    folder + fmt.snapshot_part_name(snap.n, k), ref, what,
+                    lambda body, k=k: fmt.decode_snapshot_part(body, circle=self.circle, device=snap.device,
+                                                               snap=snap.n, part=k))
+            except _Failed as failed:
+                self._error(str(failed))
+                return
+            await self._store(events)
         for device, upto in snap.covers.items():
             if device == self.device_id and not own_lost:
                 continue
@@ -589,28 +560,22 @@ class SyncEngine:
         applied: list[int] = []
         held: list[Event] = []   # events of segments read but not stored yet (one transaction per batch)
         held_n: list[int] = []
-        writes = _WriteBehind()  # a batch is written while the next one's segments are read
-        try:
-            for ref in segments_to_fetch(cp, index):
-                what = f"segment {ref.n} of device {_short(device)}"
-                try:
-                    events = await self._read_file(
-                        folder + fmt.segment_name(ref.n), ref, what,
-                        lambda body, n=ref.n: fmt.decode_segment(body, circle=self.circle, device=device, n=n))
-                except _Failed as failed:
-                    self._error(str(failed))
-                    continue
-                held.extend(events)
-                held_n.append(ref.n)
-                if len(held) >= self.options.store_batch_events:
-                    # (``applied`` is complete when it starts: ``put`` waits for the write before)
-                    await writes.put(lambda: self._store_batch(device, cp, applied, held, held_n))
-                    held, held_n = [], []
-            await writes.drain()
-            if held_n:
+        for ref in segments_to_fetch(cp, index):
+            what = f"segment {ref.n} of device {_short(device)}"
+            try:
+                events = await self._read_file(
+                    folder + fmt.segment_name(ref.n), ref, what,
+                    lambda body, n=ref.n: fmt.decode_segment(body, circle=self.circle, device=device, n=n))
+            except _Failed as failed:
+                self._error(str(failed))
+                continue
+            held.extend(events)
+            held_n.append(ref.n)
+            if len(held) >= self.options.store_batch_events:
                 await self._store_batch(device, cp, applied, held, held_n)
-        finally:
-            await writes.drain()
+                held, held_n = [], []
+        if held_n:
+            await self._store_batch(device, cp, applied, held, held_n)
         cp = advance(cp, applied)  # only after the events are stored
         self.checkpoints[device] = replace(cp, etag=etag if caught_up(cp, index) else None)
         await self.repo.save_checkpoints(self.checkpoints)
