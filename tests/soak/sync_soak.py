@@ -45,7 +45,7 @@ from carelog.sync.engine import SyncOptions  # noqa: E402
 from test_sync_helpers import SENTINEL, Device, new_circle, server_bytes  # noqa: E402
 
 SMALL = SyncOptions(segment_events=3, snapshot_part_events=4, snapshot_after_segments=6, keep_tail=1,
-                    full_refresh_every=4, store_batch_events=5)  # pulls of several batches: the write-behind
+                    full_refresh_every=4, store_batch_events=5)  # a pull stores several batches
 
 
 async def scenario(kind: str, seed: int, rounds: int, n_devices: int, rate: float) -> dict:
