@@ -118,8 +118,7 @@ async def main() -> None:
     boot.ready()
     # after ready: the sync line, then the other screens' modules (carelog.ui.later)
     await _mount_sync(log, invite)
-    if app.locked:  # locked in the moment before the sync line was there: no sync while locked
-        lock._pause_sync(True)
+    lock.sync_mounted()
     await _import_later()
 
 

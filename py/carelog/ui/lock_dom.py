@@ -105,6 +105,12 @@ class LockScreen:
         self._watch_idle()
         await self._restore_draft()
 
+    def sync_mounted(self) -> None:
+        """The sync line came up after the app (py/main.py mounts it after ready): if the
+        app was locked in that moment, no sync runs and its line is hidden, as on a lock."""
+        if self.app is not None and self.app.locked:
+            self._pause_sync(True)
+
     # --- events ------------------------------------------------------------
 
     def _on_click(self, event: Any) -> None:
