@@ -283,3 +283,14 @@ def wait_for_toast(page, pattern: str | re.Pattern, timeout: int = 15_000) -> No
     from playwright.sync_api import expect
 
     expect(page.locator("#toast .toast")).to_contain_text(pattern, timeout=timeout)
+
+
+# JavaScript for an async function body: `db`, the app's database opened raw (no version:
+# as it is), for tests that look under the app. Prefix it: "async () => {" + OPEN_APP_DB + "...}".
+OPEN_APP_DB = """
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open("carelog");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+"""

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .a11y import AXE, check_screen, install_axe
-from .helpers import run_python, setup_person, timeline_summaries, wait_for_toast, wait_ready, wait_screen
+from .helpers import OPEN_APP_DB, run_python, setup_person, timeline_summaries, wait_for_toast, wait_ready, wait_screen
 
 pytestmark = pytest.mark.browser
 
@@ -29,14 +29,7 @@ RECOVERY_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$")
 
 # Every store of the database as text: bytes (iv, ciphertext) decoded as Latin-1,
 # so a sentinel anywhere in clear would show up in the dump.
-RAW_DUMP = """
-async () => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("carelog");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const all = (store) => new Promise((resolve, reject) => {
+RAW_DUMP = "async () => {" + OPEN_APP_DB + """  const all = (store) => new Promise((resolve, reject) => {
     const req = db.transaction(store, "readonly").objectStore(store).getAll();
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);

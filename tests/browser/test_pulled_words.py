@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from .helpers import run_python, wait_ready
+from .helpers import OPEN_APP_DB, run_python, wait_ready
 from .test_lock import unlock, wait_locked
 from .test_search_index import APP_LOG, fresh_app, search, terms_of_rows
 
@@ -27,14 +27,7 @@ pytestmark = pytest.mark.browser
 PULLED = 600
 CHUNK = 250  # wordqueue.js CHUNK
 
-RAW_QUEUE = """
-async () => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("carelog");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const get = (req) => new Promise((resolve, reject) => {
+RAW_QUEUE = "async () => {" + OPEN_APP_DB + """  const get = (req) => new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });

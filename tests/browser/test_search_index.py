@@ -23,20 +23,13 @@ from playwright.sync_api import expect
 
 from carelog.domain import search_words as sw
 
-from .helpers import run_python, setup_person, timeline_summaries, wait_ready, wait_screen
+from .helpers import OPEN_APP_DB, run_python, setup_person, timeline_summaries, wait_ready, wait_screen
 from .test_lock import PASSPHRASE, RAW_DUMP, log_note, set_up_lock, unlock, wait_locked
 
 pytestmark = pytest.mark.browser
 
 # The "terms" store and the database's version, raw.
-RAW_TERMS = """
-async () => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("carelog");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const get = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
+RAW_TERMS = "async () => {" + OPEN_APP_DB + """  const get = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
   const tx = db.transaction(["terms", "events"], "readonly");
   const out = {
     version: db.version,

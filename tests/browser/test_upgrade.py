@@ -17,7 +17,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import run_python, timeline_summaries, wait_for_toast, wait_ready, wait_screen
+from .helpers import OPEN_APP_DB, run_python, timeline_summaries, wait_for_toast, wait_ready, wait_screen
 
 pytestmark = pytest.mark.browser
 
@@ -67,14 +67,7 @@ async ({notes, baseAt, device, recipientId}) => {
 }
 """
 
-INSPECT_RAW = """
-async () => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("carelog");
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const tx = db.transaction("events", "readonly");
+INSPECT_RAW = "async () => {" + OPEN_APP_DB + """  const tx = db.transaction("events", "readonly");
   const store = tx.objectStore("events");
   const count = (req) => new Promise((resolve) => { req.onsuccess = () => resolve(req.result); });
   const out = {
