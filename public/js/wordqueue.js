@@ -139,7 +139,7 @@ async function run(db) {
   try {
     left = await step(db);
   } catch (error) {
-    left = null; // a closed database or a failed write: the queue row stays, the next open goes on
+    left = false; // a closed database or a failed write: stop; the queue row stays, the next open goes on
   } finally {
     db.wordRunning = false;
   }

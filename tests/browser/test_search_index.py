@@ -55,9 +55,9 @@ rid = lock_dom.SCREEN.app.controller.state.recipient.id
 
 
 # What the page shows and holds when a search did not show: the address, the lock, the screen, the
-# pulled words not indexed yet, and the same query asked of the database directly (its answer or error).
+# toast and the pulled words not indexed yet.
 SEARCH_STATE = """
-async (words) => {
+async () => {
   const out = {hash: location.hash, lock: document.documentElement.dataset.lockState || null,
                heading: (document.querySelector("main h1") || {}).textContent || null,
                toast: (document.querySelector("#toast") || {}).textContent || null};
@@ -75,7 +75,7 @@ def search(page, text: str) -> list[str]:
     try:
         expect(page.locator(f"main section[data-results='{route}']")).to_have_count(1, timeout=30_000)
     except AssertionError as error:
-        raise AssertionError(f"search {text!r} not shown; the page: {page.evaluate(SEARCH_STATE, text)}") from error
+        raise AssertionError(f"search {text!r} not shown; the page: {page.evaluate(SEARCH_STATE)}") from error
     return timeline_summaries(page)
 
 
