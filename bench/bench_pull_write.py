@@ -138,6 +138,38 @@ JS_SETUP = """async () => {
       await done(tx);
     },
     async noKind(db) { await WRITE.events(db); },
+    async appPack(db, handle) {
+      globalThis.carelogArriving.pause(); // the arranging after the pull is not timed here
+      await handle.packPulled(rows, {});
+    },
+    async packKeys(db) {
+      const tx = db.transaction(["events", "arriving"], "readwrite", { durability: "relaxed" });
+      const events = tx.objectStore("events");
+      const fresh = [];
+      rows.forEach((row, i) => {
+        const req = events.getKey(row.id);
+        req.onsuccess = () => {
+          if (req.result === undefined) fresh.push(row);
+          if (i === rows.length - 1) {
+            for (let k = 0; k < fresh.length; k += 500) tx.objectStore("arriving").add({ records: fresh.slice(k, k + 500) });
+          }
+        };
+      });
+      await done(tx);
+    },
+    async bare(db) { await WRITE.events(db); },
+    async stringBody(db) {
+      const tx = db.transaction(["events"], "readwrite", { durability: "relaxed" });
+      const events = tx.objectStore("events");
+      for (const row of rows) events.add(bodied[row.id]);
+      await done(tx);
+    },
+    async segments(db) {
+      const tx = db.transaction(["events"], "readwrite", { durability: "relaxed" });
+      const events = tx.objectStore("events");
+      for (let i = 0; i < rows.length; i += 500) events.add({ id: `seg-${i}`, rows: rows.slice(i, i + 500) });
+      await done(tx);
+    },
     async noKindHlc(db) { await WRITE.events(db); },
   };
   // the app's events store with the word index inside it (a multiEntry index on the record's "t")
@@ -146,9 +178,11 @@ JS_SETUP = """async () => {
     const req = indexedDB.open(name, 1);
     req.onupgradeneeded = () => {
       const events = req.result.createObjectStore("events", { keyPath: "id" });
+      if (without.includes("all")) return;
       events.createIndex("by_recipient_at", ["recipient", "at"]);
       events.createIndex("by_entry", "entry");
       events.createIndex("by_recipient_kind_at", ["recipient", "kind", "at"]);
+      if (without.includes("all")) return;
       if (!without.includes("by_kind")) events.createIndex("by_kind", "kind");
       if (!without.includes("by_hlc")) events.createIndex("by_hlc", "hlc");
       if (!without.length) events.createIndex("by_term", "t", { multiEntry: true });
@@ -156,6 +190,12 @@ JS_SETUP = """async () => {
     req.onsuccess = () => { const db = req.result; resolve({ db, close: () => db.close() }); };
     req.onerror = () => reject(req.error);
   });
+  const bodied = {};
+  for (const row of rows) {
+    const { id, recipient, at, kind, entry, hlc } = row;
+    bodied[id] = { id, recipient, at, kind, entry, hlc, body: JSON.stringify(row) };
+  }
+  globalThis.benchSample = rows[0];
   let termEntries = 0;
   for (const row of termRows) termEntries += row.t.length;
   const kinds = {};
@@ -170,6 +210,7 @@ JS_SETUP = """async () => {
       const handle = name === "inline" ? await inlineDb(`bench-part-${serial++}`)
         : name === "noKind" ? await inlineDb(`bench-part-${serial++}`, ["by_kind"])
         : name === "noKindHlc" ? await inlineDb(`bench-part-${serial++}`, ["by_kind", "by_hlc"])
+        : name === "bare" || name === "segments" ? await inlineDb(`bench-part-${serial++}`, ["all"])
         : await globalThis.carelogIdb.open(`bench-part-${serial++}`);
       const t = performance.now();
       await WRITE[name](handle.db, handle);
@@ -200,6 +241,11 @@ VARIANTS = [
     ("appPull", "the app's pull write (putPulled: words queued, indexed later)"),
     ("noKind", "events alone, 4 indexes (no by_kind)"),
     ("noKindHlc", "events alone, 3 indexes (no by_kind, no by_hlc)"),
+    ("bare", "events alone, NO index"),
+    ("stringBody", "events, 5 indexes, body as one JSON string"),
+    ("segments", "rows of 500 events, no index"),
+    ("appPack", "the app's pull write with packs (packPulled: arranged later)"),
+    ("packKeys", "a key read per event, then rows of 500 events (raw)"),
     ("compute", "word index rows computed in JS (clearTermRow), no IndexedDB"),
 ]
 

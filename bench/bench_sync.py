@@ -44,14 +44,19 @@ from tests.sync.nginx_server import NginxServer  # noqa: E402
 
 PASSPHRASE = "benchmark circle passphrase, long enough"
 
-# After a run: how long the pulled events' words take to be indexed in the
-# background (wordqueue.js; nothing to wait for in a build without it).
+# After a run: how long the pulled events take to be arranged from their packs
+# into the events store (arriving.js), and their words to be indexed (wordqueue.js),
+# in the background (nothing to wait for in a build without them).
 JS_WORDS_DONE = """async () => {
+  const packs = globalThis.carelogArriving;
   const queue = globalThis.carelogWordQueue;
   const t = performance.now();
-  if (!queue) return { ms: 0, queue: false };
-  while ((await queue.pending()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-  return { ms: performance.now() - t, queue: true };
+  const sleep = () => new Promise((resolve) => setTimeout(resolve, 50));
+  if (packs) while ((await packs.pending()) > 0) await sleep();
+  const arranged = performance.now() - t;
+  if (!queue) return { ms: 0, queue: false, arranged, packs: !!packs };
+  while ((await queue.pending()) > 0 || (packs && (await packs.pending()) > 0)) await sleep();
+  return { ms: performance.now() - t, queue: true, arranged, packs: !!packs };
 }"""
 
 JS_GET = """async (urls) => {
@@ -240,7 +245,13 @@ def main(argv=None) -> int:
         r = figures[key]
         rows.append([label, ms(r["ms"]), r["requests"], "", kb(r["bytes"]) if sent else "",
                      "" if sent else kb(r["bytes"])])
-    for label, key in (("after the pull: its words indexed in the background (wordqueue.js)", "pull_words"),
+    for label, key in (("after the pull: its events arranged from packs in the background (arriving.js)",
+                        "pull_words"),
+                       ("after the join: its events arranged in the background", "join_words")):
+        r = figures[key]
+        rows.append([label, ms(r["arranged"]) if r.get("packs") else "(none)", "", "", "", ""])
+    for label, key in (("after the pull: its words indexed in the background (wordqueue.js), from the pull's end",
+                        "pull_words"),
                        ("after the join: its words indexed in the background", "join_words")):
         r = figures[key]
         rows.append([label, ms(r["ms"]) if r["queue"] else "(none)", "", "", "", ""])

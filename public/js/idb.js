@@ -15,8 +15,9 @@ import { findByTerms } from "./search.js";
 import * as vitalDays from "./vitaldays.js";
 import * as revisions from "./revisions.js";
 import * as wordQueue from "./wordqueue.js";
+import * as arriving from "./arriving.js";
 
-export const DB_VERSION = 7;
+export const DB_VERSION = 8;
 
 // UPGRADES[i] moves a database from version i to version i + 1. Never edit a
 // released step: add a new one, raise DB_VERSION, and add an upgrade test.
@@ -95,6 +96,12 @@ export const UPGRADES = [
   (db) => {
     db.createObjectStore("unindexed", { autoIncrement: true });
   },
+  // 7 -> 8: "arriving" (arriving.js): a pull's events in packs of several
+  // hundred, arranged into "events" after the pull (auto-increment key).
+  // Starts empty.
+  (db) => {
+    db.createObjectStore("arriving", { autoIncrement: true });
+  },
 ];
 
 function storageError(error, fallback) {
@@ -150,6 +157,70 @@ async function recordsOf(events, ids) {
   return Promise.all(ids.map((id) => found.get(id) || one(id)));
 }
 
+// Inside a write transaction: put every row of `rows` into `store` (none: nothing).
+function putRows(tx, store, rows) {
+  if (!rows.length) return;
+  const target = tx.objectStore(store);
+  for (const row of rows) target.put(row);
+}
+
+// Inside a write transaction (events, feed, terms, and the stores the options
+// need): add `records` (as stored) made by `devices` (same order). Each new
+// one gets a feed position ([id, device]), or with `batchFeed` they share ONE
+// ({ids: [[id, device], ...]}, in the order stored), or with `batchFeed`
+// "given" none (arriving packs have theirs already); its word index row
+// (`terms[i]`, skipped when it has no words), or with `later` its id queued for
+// the word index (wordqueue.js); the charts' cached days it changes dropped
+// (`vitals`); its entry noted as revised when it is an edit or a delete. A
+// record already stored is kept as it is (events are immutable).
+// -> {count, queued}, filled as the requests answer (read them after the commit).
+function addRecords(tx, records, devices, { batchFeed, later, terms, vitals }) {
+  const store = tx.objectStore("events");
+  const feed = tx.objectStore("feed");
+  const termStore = tx.objectStore("terms");
+  const out = { count: 0, queued: [] };
+  const batch = [];
+  const lastOne = records.length - 1;
+  // after the last add has answered (requests answer in order): the batch's one feed
+  // position, and its ids queued for the word index
+  const finish = (i) => {
+    if (i !== lastOne) return;
+    if (batch.length && batchFeed !== "given") feed.add({ ids: batch });
+    if (later) wordQueue.queue(tx, out.queued);
+  };
+  records.forEach((record, i) => {
+    const req = store.add(record);
+    req.onsuccess = () => {
+      out.count += 1;
+      if (batchFeed) batch.push([record.id, devices[i]]);
+      else feed.add([record.id, devices[i]]);
+      if (later) out.queued.push(record.id);
+      else if (terms[i].t.length) termStore.put(terms[i]);
+      if (vitals) vitalDays.dropForRecord(tx, record);
+      revisions.noteRecord(tx, record);
+      finish(i);
+    };
+    req.onerror = (ev) => {
+      if (req.error && req.error.name === "ConstraintError") {
+        ev.preventDefault(); // already stored: keep the first
+        ev.stopPropagation();
+      }
+      finish(i);
+    };
+  });
+  return out;
+}
+
+// Which of `records`' ids "events" already holds, as a Set: a key read per id
+// for a few, else every key of the store at once (one request: a request per
+// event cost about as much as writing the event).
+const KEY_READS_MAX = 200;
+async function storedIds(events, records) {
+  if (records.length > KEY_READS_MAX) return new Set(await request(events.getAllKeys()));
+  const keys = await Promise.all(records.map((record) => request(events.getKey(record.id))));
+  return new Set(keys.filter((key) => key !== undefined));
+}
+
 class Database {
   constructor(db) {
     this.db = db;
@@ -164,6 +235,7 @@ class Database {
     };
     this.onUnlock = () => wordQueue.schedule(this); // vault.js, after an unlock
     wordQueue.attach(this); // pulled events left unindexed by an earlier page
+    arriving.attach(this); // pulled events left in packs by an earlier page
   }
 
   get version() { return this.db.version; }
@@ -191,63 +263,114 @@ class Database {
     const later = batchFeed && wordQueue.storesOf(this.db).length > 0; // words indexed after the pull
     const records = await sealEvents(this, plain); // before the transaction opens; same order
     const terms = later ? null : await termRows(this, plain); // the search index's rows (keyed tokens when locked)
-    const rows = [];
-    for (const [key, value] of Object.entries(settings)) rows.push(await sealSetting(this, key, value));
+    const rows = await this.sealedSettings(settings);
     const stores = ["events", "feed", "terms", ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db),
                     ...(later ? wordQueue.storesOf(this.db) : [])];
     if (rows.length) stores.push("settings");
     const tx = this.db.transaction(stores, "readwrite", { durability });
-    const store = tx.objectStore("events");
-    const feed = tx.objectStore("feed");
-    const termStore = tx.objectStore("terms");
-    let added = 0;
-    const batch = [];
-    const queued = [];
-    const lastOne = records.length - 1;
-    // after the last add has answered (requests answer in order): the batch's one feed
-    // position, and its ids queued for the word index
-    const finish = (i) => {
-      if (i !== lastOne) return;
-      if (batch.length) feed.add({ ids: batch });
-      if (later) wordQueue.queue(tx, queued);
-    };
-    records.forEach((record, i) => {
-      const device = plain[i].device; // sealed records keep it inside the ciphertext
-      const req = store.add(record);
-      req.onsuccess = () => {
-        added += 1;
-        if (batchFeed) batch.push([record.id, device]);
-        else feed.add([record.id, device]);
-        if (later) queued.push(record.id);
-        else if (terms[i].t.length) termStore.put(terms[i]);
-        vitalDays.dropForRecord(tx, record);
-        revisions.noteRecord(tx, record);
-        finish(i);
-      };
-      req.onerror = (ev) => {
-        if (req.error && req.error.name === "ConstraintError") {
-          ev.preventDefault(); // already stored: keep the first
-          ev.stopPropagation();
-        }
-        finish(i);
-      };
-    });
-    if (rows.length) {
-      const settingStore = tx.objectStore("settings");
-      for (const row of rows) settingStore.put(row);
-    }
+    // sealed records keep the device inside the ciphertext
+    const added = addRecords(tx, records, plain.map((p) => p.device), { batchFeed, later, terms, vitals: true });
+    putRows(tx, "settings", rows);
     await done(tx);
-    if (queued.length) wordQueue.remember(this, plain, queued);
-    return added;
+    if (added.queued.length) wordQueue.remember(this, plain, added.queued);
+    return added.count;
+  }
+
+  // `settings` ({key: JSON-able value}) as rows to put (sealed when the lock is on).
+  async sealedSettings(settings) {
+    const rows = [];
+    for (const [key, value] of Object.entries(settings)) rows.push(await sealSetting(this, key, value));
+    return rows;
+  }
+
+  // Events pulled by sync (arriving.js): the new ones stored in packs, with
+  // their ONE feed position (as putPulled gave them before packs: the feed's
+  // order stays the order pulled) and the settings, in ONE transaction; the
+  // packs are arranged into "events" after it. -> how many were new (not already
+  // in "events": a key read each, in the same transaction; nor arriving). The
+  // charts' cached days they change are dropped here.
+  async packPulled(plain, settings) {
+    const records = await sealEvents(this, plain);
+    const rows = await this.sealedSettings(settings);
+    const stores = ["events", "feed", arriving.STORE, ...vitalDays.storesOf(this.db), ...revisions.storesOf(this.db)];
+    if (rows.length) stores.push("settings");
+    const tx = this.db.transaction(stores, "readwrite", { durability: "relaxed" });
+    const [stored, waiting, revised] = await Promise.all([
+      storedIds(tx.objectStore("events"), records),
+      arriving.rows(this, tx).then((late) => new Set(late.map((row) => row.id))), // an earlier batch's packs
+      revisions.revisedEntries(tx)]);
+    const fresh = [];
+    const devices = [];
+    const ids = new Set();
+    records.forEach((record, i) => {
+      if (stored.has(record.id) || waiting.has(record.id) || ids.has(record.id)) return;
+      ids.add(record.id);
+      fresh.push(record);
+      devices.push(plain[i].device);
+      vitalDays.dropForRecord(tx, record, revised);
+    });
+    if (fresh.length) {
+      arriving.pack(tx, fresh, devices);
+      tx.objectStore("feed").add({ ids: fresh.map((record, k) => [record.id, devices[k]]) });
+    }
+    putRows(tx, "settings", rows);
+    await done(tx);
+    if (fresh.length) {
+      wordQueue.remember(this, plain, [...ids]); // kept in clear for the word index, as a pull's records were
+      arriving.schedule(this, 200);
+    }
+    return fresh.length;
+  }
+
+  // Every arriving pack arranged now (vault.js before it seals what is stored).
+  async arrangeAll() { await arriving.drain(this); }
+
+  // Arrange the oldest arriving pack (arriving.js) into "events", as a pull
+  // stored its events before packs: each new record added (its feed position
+  // was written with the pack), the revisions noted, the ids queued for the
+  // word index; the pack deleted; one transaction. -> true while more packs wait.
+  async arrangeNext() {
+    if (!arriving.storesOf(this.db).length) return false;
+    const stores = ["events", "feed", "terms", arriving.STORE, ...revisions.storesOf(this.db), wordQueue.STORE];
+    const tx = this.db.transaction(stores, "readwrite", { durability: "relaxed" });
+    const packs = tx.objectStore(arriving.STORE);
+    const cursor = await request(packs.openCursor());
+    if (!cursor) { await done(tx); return false; }
+    const { records, devices } = cursor.value;
+    addRecords(tx, records, devices, { batchFeed: "given", later: true, terms: null, vitals: false });
+    cursor.delete();
+    const left = packs.count();
+    await done(tx);
+    wordQueue.schedule(this, 300);
+    return left.result > 0;
   }
 
   async range(json) {
     return JSON.stringify(await openRows(this, await this.rangeOf(JSON.parse(json)))); // decrypted when locked
   }
 
-  // The rows of a `range` query (see the top of this file), as objects.
+  // The arriving events (arriving.js) a range query `q` matches (recipient,
+  // [start, end), kinds), read in `tx` when it has the store, else in their own.
+  async arrivingIn(q, tx = null) {
+    const all = await arriving.rows(this, tx);
+    if (!all.length) return all;
+    const lo = q.start ?? -Infinity;
+    const hi = q.end ?? Infinity;
+    const kinds = q.kinds && q.kinds.length ? new Set(q.kinds) : null;
+    return all.filter((row) => row.recipient === q.recipient && row.at >= lo && row.at < hi
+                      && (!kinds || kinds.has(row.kind)));
+  }
+
+  // The rows of a `range` query (see the top of this file), as objects,
+  // arriving events included (read first, in the same transaction).
   async rangeOf(q) {
-    const tx = this.db.transaction("events", "readonly");
+    const tx = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
+    const late = await this.arrivingIn(q, tx);
+    return arriving.merge(await this.storedRange(q, tx), late, q.newestFirst, q.limit);
+  }
+
+  // `rangeOf` over "events" alone, in `tx`.
+  async storedRange(q, tx) {
     const store = tx.objectStore("events");
     const kinds = q.kinds && q.kinds.length ? q.kinds : null;
     if (kinds && kinds.length > 1) {
@@ -323,6 +446,28 @@ class Database {
     const kindSet = kinds && !single ? new Set(kinds) : null;
     const author = q.author || null;
     const limit = q.limit ?? 50;
+    const out = [];
+    const entries = new Set();
+    // newest first through `rows` (oldest first), each entry's events while fewer than `limit` entries -> more?
+    const pick = (rows) => {
+      for (let i = rows.length - 1; i >= 0; i -= 1) {
+        const row = rows[i];
+        if (kindSet && !kindSet.has(row.kind)) continue;
+        if (author && String(row.author).toLowerCase() !== author) continue;
+        if (!entries.has(row.entry)) {
+          if (entries.size >= limit) return true;
+          entries.add(row.entry);
+        }
+        out.push(row);
+      }
+      return false;
+    };
+    const span0 = { recipient: q.recipient, start: q.start ?? 0, end: q.end ?? 1e14, kinds: q.kinds };
+    if ((await this.arrivingIn(span0)).length) {
+      // pulled events still arriving (arriving.js) fall in the range: the whole range at once, merged
+      const more = pick(await openRows(this, await this.rangeOf(span0)));
+      return { events: out, more };
+    }
     const whole = IDBKeyRange.bound(key(q.start ?? 0), key(q.end ?? 1e14), false, true);
     const ends = index();
     // a date range: its count (keys only) sizes the first window to about a page of
@@ -335,23 +480,11 @@ class Database {
     let hi = newest.value.at + 1;
     let span = count ? Math.min(86400000, Math.max(3600000, Math.ceil(((hi - lo) * 1.5 * limit) / count)))
       : 86400000;
-    const out = [];
-    const entries = new Set();
     let more = false;
     while (hi > lo && !more) {
       const from = Math.max(lo, hi - span);
       const slice = IDBKeyRange.bound(key(from), key(hi), false, true);
-      const rows = await openRows(this, await request(index().getAll(slice)));
-      for (let i = rows.length - 1; i >= 0; i -= 1) {
-        const row = rows[i];
-        if (kindSet && !kindSet.has(row.kind)) continue;
-        if (author && String(row.author).toLowerCase() !== author) continue;
-        if (!entries.has(row.entry)) {
-          if (entries.size >= limit) { more = true; break; }
-          entries.add(row.entry);
-        }
-        out.push(row);
-      }
+      more = pick(await openRows(this, await request(index().getAll(slice))));
       hi = from;
       span *= 2;
     }
@@ -378,21 +511,35 @@ class Database {
   // home's "since you last looked" reads what changed, not days of entries.
   async recordedSince(json) {
     const q = JSON.parse(json);
-    const tx = this.db.transaction("events", "readonly");
-    const all = await request(tx.objectStore("events").index("by_hlc").getAll(IDBKeyRange.lowerBound(q.after, true)));
+    const tx = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
+    const late = await arriving.rows(this, tx);
+    const all = arriving.plus(
+      await request(tx.objectStore("events").index("by_hlc").getAll(IDBKeyRange.lowerBound(q.after, true))),
+      late.filter((row) => row.hlc > q.after));
     return JSON.stringify(await this.withHistories(all.filter((row) => row.recipient === q.recipient)));
   }
 
   // `rows` and the other events of their entries, each once.
+  // Arriving events (arriving.js) of those entries are taken too (an arriving
+  // edit is not yet in "revised": its entry is read whole for it here).
   async withHistories(rows) {
     const seen = new Set(rows.map((row) => row.id));
     const entries = [...new Set(rows.map((row) => row.entry))];
-    const tx = this.db.transaction(["events", ...revisions.storesOf(this.db)], "readonly");
+    const tx = this.db.transaction(["events", ...revisions.storesOf(this.db), ...arriving.storesOf(this.db)],
+                                   "readonly");
+    const wanted = new Set(entries);
+    const lateRevised = new Set(); // entries with an arriving revision: "revised" has them once arranged
+    for (const row of await arriving.rows(this, tx)) {
+      if (!wanted.has(row.entry)) continue;
+      if (row.id !== row.entry) lateRevised.add(row.entry);
+      if (!seen.has(row.id)) { seen.add(row.id); rows.push(row); }
+    }
     const index = tx.objectStore("events").index("by_entry");
     // Most entries have only their create event: one read of the entries that
     // have revisions (revisions.js) picks the few to read whole.
     const revised = await revisions.revisedEntries(tx);
-    const more = revised ? entries.filter((id) => revised.has(id)) : await this.moreByCount(index, rows, entries);
+    const more = revised ? entries.filter((id) => revised.has(id) || lateRevised.has(id))
+      : await this.moreByCount(index, rows, entries);
     const extra = await Promise.all(more.map((id) => request(index.getAll(id))));
     for (const row of extra.flat()) {
       if (!seen.has(row.id)) { seen.add(row.id); rows.push(row); }
@@ -432,23 +579,29 @@ class Database {
 
   async ofEntries(json) {
     const ids = JSON.parse(json);
-    const tx = this.db.transaction("events", "readonly");
+    const tx = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
+    const wanted = new Set(ids);
+    const late = (await arriving.rows(this, tx)).filter((row) => wanted.has(row.entry));
     const index = tx.objectStore("events").index("by_entry");
     const groups = await Promise.all(ids.map((id) => request(index.getAll(id))));
-    return JSON.stringify(await openRows(this, groups.flat()));
+    return JSON.stringify(await openRows(this, arriving.plus(groups.flat(), late)));
   }
 
   async ofKind(kind) {
-    const tx = this.db.transaction("events", "readonly");
+    const tx = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
+    const late = (await arriving.rows(this, tx)).filter((row) => row.kind === kind);
     const rows = await request(tx.objectStore("events").index("by_kind").getAll(kind));
-    return JSON.stringify(await openRows(this, rows));
+    return JSON.stringify(await openRows(this, arriving.plus(rows, late)));
   }
 
   async latestHlc() {
-    const tx = this.db.transaction("events", "readonly");
+    const tx = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
+    let newest;
+    for (const row of await arriving.rows(this, tx)) if (row.hlc && (newest === undefined || row.hlc > newest)) newest = row.hlc;
     const req = tx.objectStore("events").index("by_hlc").openCursor(null, "prev");
     const cursor = await request(req);
-    return cursor ? cursor.value.hlc : undefined; // undefined reaches Python as None
+    if (cursor && (newest === undefined || cursor.value.hlc > newest)) newest = cursor.value.hlc;
+    return newest; // undefined reaches Python as None
   }
 
   // The change feed: up to `limit` events stored after position `after`,
@@ -456,7 +609,10 @@ class Database {
   // A position of a pulled batch ({ids: [...]}, writeEvents) is never split: the
   // batch is taken whole while fewer than `limit` events were looked at, so a
   // call may return up to one batch more than `limit` (never fewer while more remain).
+  // Arriving events (arriving.js) have their feed position but no row yet, so
+  // for every device's events (a backup, a snapshot) every pack is arranged first.
   async eventsAfter(after, limit, device) {
+    if (device == null) await arriving.drain(this); // one device's events: a pack's are another's, skipped unread
     const tx = this.db.transaction(["feed", "events"], "readonly");
     const feed = tx.objectStore("feed");
     const events = tx.objectStore("events");
@@ -473,6 +629,9 @@ class Database {
       // `device`: only that device's events (sync pushes only what it made)
       for (const [id, dev] of pairs) if (device == null || dev === null || dev === device) wanted.push(id);
     }
+    // an event stored by another path while its pack waited has two positions: listed at the first
+    const listed = new Set(wanted);
+    if (listed.size < wanted.length) wanted.splice(0, wanted.length, ...listed);
     const rows = await Promise.all(wanted.map((id) => request(events.get(id))));
     const opened = await openRows(this, rows.filter((row) => row !== undefined));
     return JSON.stringify({ events: opened.filter((row) => device == null || row.device === device), last });
@@ -529,18 +688,18 @@ class Database {
   // past them together, so the next run fetches those files again (docs/SYNC.md
   // section 6). New events get feed positions as in putEvents. -> new events
   async putPulled(eventsJson, settingsJson) {
-    return this.writeEvents(JSON.parse(eventsJson), JSON.parse(settingsJson), "relaxed", true);
+    const plain = JSON.parse(eventsJson);
+    const settings = JSON.parse(settingsJson);
+    if (arriving.storesOf(this.db).length) return this.packPulled(plain, settings);
+    return this.writeEvents(plain, settings, "relaxed", true);
   }
 
   // Several settings in one transaction (sync saves a segment's bytes and the
   // push state that names it together): {key: JSON-able value, ...}.
   async putSettings(json) {
-    const values = JSON.parse(json);
-    const rows = [];
-    for (const [key, value] of Object.entries(values)) rows.push(await sealSetting(this, key, value));
+    const rows = await this.sealedSettings(JSON.parse(json));
     const tx = this.db.transaction("settings", "readwrite", { durability: "strict" });
-    const store = tx.objectStore("settings");
-    for (const row of rows) store.put(row);
+    putRows(tx, "settings", rows);
     await done(tx);
   }
 

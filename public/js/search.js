@@ -10,12 +10,14 @@
 // index finds candidates; the check decides). A rare word reads a handful of
 // events, whatever the size of the log. (The index holds every recipient's
 // events: the other recipients' are dropped here.)
-// Pulled events whose words are not indexed yet (wordqueue.js) are read
-// whole and checked the same way, and their matches merged into the windows.
+// Pulled events whose words are not indexed yet (wordqueue.js), or that are
+// still arriving (arriving.js), are read whole and checked the same way, and
+// their matches merged into the windows.
 
 import { matches, payloadWords, queryTerm, queryWords, storedTerm } from "./terms.js";
 import { openRows, request } from "./vault.js";
 import { pendingRows } from "./wordqueue.js";
+import * as arriving from "./arriving.js";
 
 // -> {events: [...], more: bool}, as Database.find.
 export async function findByTerms(database, q) {
@@ -31,8 +33,11 @@ export async function findByTerms(database, q) {
   if (!terms.length) return { events: [], more: false };
   const keep = (row) => row.recipient === q.recipient && (!kinds || kinds.has(row.kind))
     && (!author || String(row.author).toLowerCase() === author) && matches(payloadWords(row.payload), words);
-  // pulled events not indexed yet (read before the index: one indexed meanwhile is in both, kept once)
-  const late = (await pendingRows(database)).filter((row) => row.at >= start && row.at < end && keep(row));
+  // pulled events not indexed yet: the arriving ones first, then the queue, then the index (one
+  // arranged or indexed meanwhile is in two of them, kept once; never in none)
+  const inRange = (row) => row.recipient === q.recipient && row.at >= start && row.at < end;
+  const arrived = await openRows(database, (await arriving.rows(database)).filter(inRange));
+  const late = arriving.plus(await pendingRows(database), arrived).filter((row) => inRange(row) && keep(row));
   const lateIds = new Set(late.map((row) => row.id));
   const range = (term, lo, hi) => IDBKeyRange.bound([term, lo], [term, hi], false, true);
   const index = () => db.transaction("terms", "readonly").objectStore("terms").index("by_term");

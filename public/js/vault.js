@@ -323,6 +323,7 @@ export async function setIdle(db, ms) {
 // mark the lock record as migrated. Safe to stop and run again. -> count sealed
 export async function encryptExisting(db, batch = 500) {
   if (!db.lockOn || !db.dataKey) throw locked();
+  if (db.arrangeAll) await db.arrangeAll(); // pulled events still in packs (arriving.js) are sealed with the rest
   let sealed = 0;
   let after = null;
   for (;;) {

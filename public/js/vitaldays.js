@@ -48,8 +48,9 @@ function bump(store) {
 // stored event can change (its day and the days of its entry's other versions).
 // Each bucket is deleted once per transaction; a new entry (a create) asks the
 // by_entry index for a count first (keys only), since it rarely has other versions
-// (an edit from another device that arrived before it).
-export function dropForRecord(tx, record) {
+// (an edit from another device that arrived before it); with `revised` (the
+// entries that have revisions, revisions.js, read once) it asks only for those.
+export function dropForRecord(tx, record, revised = null) {
   if (record.kind !== "vital" || !tx.objectStoreNames.contains(STORE)) return;
   if (!tx.carelogVitalDays) {
     tx.carelogVitalDays = { store: tx.objectStore(STORE), dropped: new Set() };
@@ -70,6 +71,7 @@ export function dropForRecord(tx, record) {
     req.onsuccess = () => { for (const row of req.result) drop(row); };
   };
   if (record.id !== record.entry) { versions(); return; }
+  if (revised) { if (revised.has(record.entry)) versions(); return; }
   const count = index.count(record.entry);
   count.onsuccess = () => { if (count.result > 1) versions(); };
 }

@@ -1,9 +1,13 @@
-"""Pulled events' words are indexed after the pull (public/js/wordqueue.js), in
-Chromium over real IndexedDB and WebCrypto, with the lock off and on.
+"""Pulled events arrive in packs (public/js/arriving.js) and their words are
+indexed after the pull (public/js/wordqueue.js), in Chromium over real
+IndexedDB and WebCrypto, with the lock off and on.
 
-A pull (``put_pulled``) stores the events and queues their ids in the
-"unindexed" store in the same transaction, with no word index row. While the
-indexing is paused (debug hook), the word search still finds a just-pulled
+A pull (``put_pulled``) stores the events in packs in the "arriving" store
+(sealed with the lock on), not yet in "events". While arranging is paused
+(debug hook), the word search finds a just-pulled entry (search.js reads the
+arriving events). Arranged, the events are in "events" and their ids queued in
+the "unindexed" store in the same transaction, with no word index row. While
+the indexing is paused (debug hook), the word search still finds a just-pulled
 entry (search.js reads the queued events themselves), alongside the indexed
 ones, a page at a time. One chunk indexed, then a reload: the queue is still
 there (durable), a reload with indexing paused still finds the words in the
@@ -31,8 +35,9 @@ RAW_QUEUE = "async () => {" + OPEN_APP_DB + """  const get = (req) => new Promis
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
-  const tx = db.transaction(["terms", "unindexed", "events"], "readonly");
+  const tx = db.transaction(["terms", "unindexed", "events", "arriving"], "readonly");
   const out = {
+    arriving: (await get(tx.objectStore("arriving").getAll())).flatMap((pack) => pack.records),
     queued: (await get(tx.objectStore("unindexed").getAll())).flat(),
     rows: await get(tx.objectStore("terms").getAll()),
     events: await get(tx.objectStore("events").getAll()),
@@ -106,12 +111,23 @@ def searches_answer(page) -> None:
 def test_pulled_words_found_before_and_after_indexing(make_page, app_server, lock):
     page = fresh_app(make_page, app_server, lock=lock)
     run_python(page, OWN)
-    page.evaluate("() => globalThis.carelogWordQueue.pause()")
+    page.evaluate("() => { globalThis.carelogWordQueue.pause(); globalThis.carelogArriving.pause(); }")
     run_python(page, PULL)
 
-    # stored, queued, not indexed: the search reads them itself
+    # stored in packs, not yet in "events": the search reads the packs
+    raw = page.evaluate(RAW_QUEUE)
+    assert sorted(row["id"] for row in raw["arriving"]) == [f"pulled-{i:04d}" for i in range(PULLED)]
+    assert not pulled_ids(raw) and raw["queued"] == []
+    if lock:
+        assert all(row.get("sealed") for row in raw["arriving"])
+        assert "zanzib" not in json.dumps(raw["arriving"]).lower()
+    searches_answer(page)
+
+    # arranged: stored, queued, not indexed: the search reads them itself
+    page.evaluate("() => globalThis.carelogArriving.drain()")
     raw = page.evaluate(RAW_QUEUE)
     pulled = pulled_ids(raw)
+    assert raw["arriving"] == []
     assert len(pulled) == PULLED and sorted(raw["queued"]) == sorted(pulled)
     assert not pulled & indexed(raw)
     searches_answer(page)
