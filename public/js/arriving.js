@@ -8,7 +8,8 @@
 // {records: [...stored records], devices: [...their devices]} under an
 // auto-increment key, in ONE transaction with the checkpoints past them.
 //
-// Afterwards, in the page's idle time, `run` arranges one pack at a time into
+// Afterwards, in the page's idle time and once no sync run holds its lock
+// (the run's own writes go first), `run` arranges one pack at a time into
 // "events" (idb.js `arrangeNext`): its records added as putPulled used to add
 // them (one feed position, the revisions, the word queue), and the pack
 // deleted, in one transaction. A crash or a reload finds the packs and goes on
@@ -31,6 +32,8 @@ import { request } from "./vault.js";
 export const STORE = "arriving";
 export const PACK = 500;
 const START_DELAY_MS = 200; // after the last pulled batch: the pull's own writes go first
+const SYNC_LOCK = "carelog-sync"; // ui/sync_dom.py LOCK_NAME: a sync run in some tab holds it
+const SYNC_WAIT_MS = 250;
 
 // paused: by the debug hook, or from the start when the page set carelogArrivingPaused first (tests)
 const control = { paused: globalThis.carelogArrivingPaused === true };
@@ -98,8 +101,21 @@ export function schedule(db, delay = 0) {
   }, delay);
 }
 
+// Whether a sync run holds its Web Lock (in any tab): arranging waits for its end, so the
+// rest of the run (its checkpoints, the push) does not queue behind the packs' writes.
+async function syncRunning() {
+  if (!globalThis.navigator || !navigator.locks || !navigator.locks.query) return false;
+  try {
+    const state = await navigator.locks.query();
+    return state.held.some((lock) => lock.name === SYNC_LOCK);
+  } catch (error) {
+    return false;
+  }
+}
+
 async function run(db) {
   if (control.paused || db.arriveRunning) return;
+  if (await syncRunning()) { schedule(db, SYNC_WAIT_MS); return; }
   db.arriveRunning = true;
   let more = false;
   try {

@@ -164,8 +164,8 @@ function putRows(tx, store, rows) {
   for (const row of rows) target.put(row);
 }
 
-// Inside a write transaction (events, feed, terms, and the stores the options
-// need): add `records` (as stored) made by `devices` (same order). Each new
+// Inside a write transaction (events, and the stores the options need: feed
+// unless "given", terms unless `later`): add `records` (as stored) made by `devices` (same order). Each new
 // one gets a feed position ([id, device]), or with `batchFeed` they share ONE
 // ({ids: [[id, device], ...]}, in the order stored), or with `batchFeed`
 // "given" none (arriving packs have theirs already); its word index row
@@ -176,8 +176,8 @@ function putRows(tx, store, rows) {
 // -> {count, queued}, filled as the requests answer (read them after the commit).
 function addRecords(tx, records, devices, { batchFeed, later, terms, vitals }) {
   const store = tx.objectStore("events");
-  const feed = tx.objectStore("feed");
-  const termStore = tx.objectStore("terms");
+  const feed = batchFeed === "given" ? null : tx.objectStore("feed");
+  const termStore = later ? null : tx.objectStore("terms");
   const out = { count: 0, queued: [] };
   const batch = [];
   const lastOne = records.length - 1;
@@ -331,7 +331,8 @@ class Database {
   // word index; the pack deleted; one transaction. -> true while more packs wait.
   async arrangeNext() {
     if (!arriving.storesOf(this.db).length) return false;
-    const stores = ["events", "feed", "terms", arriving.STORE, ...revisions.storesOf(this.db), wordQueue.STORE];
+    // no "feed": the pack's position was written with it (a push reading the feed need not wait)
+    const stores = ["events", arriving.STORE, ...revisions.storesOf(this.db), wordQueue.STORE];
     const tx = this.db.transaction(stores, "readwrite", { durability: "relaxed" });
     const packs = tx.objectStore(arriving.STORE);
     const cursor = await request(packs.openCursor());

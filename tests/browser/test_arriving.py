@@ -248,3 +248,25 @@ def test_a_reload_arranges_what_a_page_left_in_packs(make_page, app_server):
     }""")
     assert left == 0 and page.evaluate(RAW)["arriving"] == []
     assert reads(page, seeded) == waiting
+
+
+def test_arranging_waits_for_a_sync_run_to_end(make_page, app_server):
+    page = fresh_app(make_page, app_server, lock=False)
+    seeded = json.loads(run_python(page, SEED))
+    seeded["stamp"] = ""
+    # a sync run holds its Web Lock (in this tab or another) until released here
+    page.evaluate("""() => { globalThis.releaseSync = null;
+      navigator.locks.request("carelog-sync", () => new Promise((resolve) => { globalThis.releaseSync = resolve; })); }""")
+    page.wait_for_function("() => typeof globalThis.releaseSync === 'function'")
+    assert json.loads(run_python(page, PULL.replace("SEEDED", repr(json.dumps(seeded)))))["new"] == 65
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => globalThis.carelogArriving.pending()") == 65  # nothing arranged during the run
+    page.evaluate("() => globalThis.releaseSync()")
+    left = page.evaluate("""async () => {
+      const end = Date.now() + 60000;
+      while ((await globalThis.carelogArriving.pending()) > 0 && Date.now() < end) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return globalThis.carelogArriving.pending();
+    }""")
+    assert left == 0
