@@ -18,7 +18,11 @@ at a time:
 - + a word index row per event (``terms.put``, rows computed beforehand);
 - + the vital days drop (``vitaldays.dropForRecord``);
 - the word index's rows computed in JS (``clearTermRow``), no IndexedDB;
-- the app's own ``writeEvents`` (everything, as a pull does it).
+- the app's own ``writeEvents`` (everything, as a pull does it);
+- the events with no index, with their body as one JSON string, and as rows
+  of 500 events (what a row per event costs against a pack);
+- the app's pull write with packs (``packPulled``, arriving.js), and its raw
+  parts (a key read per event, then the packs).
 
 Rounds alternate the variants, so a change of load hits all of them; the
 median of the rounds is printed with the ratio to the floor of the same

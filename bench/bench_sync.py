@@ -218,9 +218,13 @@ def main(argv=None) -> int:
             c.close()
             d = Device(browser, server, nginx.origin)
             d.call(f"configure({ep2!r}, {PASSPHRASE!r}, False)")
+            d.page.evaluate("() => globalThis.carelogArriving && globalThis.carelogArriving.pause()")
             join = d.run(seg)
             figures["join"] = join
+            figures["reads_waiting"] = d.call("reads()")  # the pulled events still in packs (paused)
+            d.page.evaluate("() => globalThis.carelogArriving && globalThis.carelogArriving.resume()")
             figures["join_words"] = d.page.evaluate(JS_WORDS_DONE)
+            figures["reads_arranged"] = d.call("reads()")
             figures["join_count"] = d.call("count()")
             files2 = sorted(p for p in nginx.files() if p.startswith("c-join/devices/") and
                             ("/seg-" in p or "/snap-" in p or p.endswith("index.json")))
@@ -268,6 +272,14 @@ def main(argv=None) -> int:
     for label, key in (("push", "push"), ("pull", "pull"), ("join", "join")):
         split += split_rows(label, figures[key])
     print(table(["where a run's time went", "ms", "calls"], split))
+    print()
+    waiting, arranged = figures["reads_waiting"], figures["reads_arranged"]
+    print(table(["device D's reads after the join (median of 3)", "ms", "events in packs"], [
+        ["timeline, newest 50 entries, packs waiting (arranging paused)", ms(waiting["timeline"]), waiting["waiting"]],
+        ["timeline, newest 50 entries, arranged", ms(arranged["timeline"]), arranged["waiting"]],
+        ["a day of events, packs waiting", ms(waiting["day"]), waiting["waiting"]],
+        ["a day of events, arranged", ms(arranged["day"]), arranged["waiting"]],
+    ]))
     print()
     print(f"segments: {push['files_written'] - 1} written by A (plus its index); "
           f"files read by D: {join['files_read']}")

@@ -155,6 +155,26 @@ async def run(segment_events: int = 0) -> str:
                        "split": timer.spent, "calls": timer.calls})
 
 
+async def reads(rounds: int = 3) -> str:
+    """The timeline's newest 50 entries and a day of events, as the app reads them
+    (median of ``rounds`` each, ms), and how many pulled events wait in packs."""
+    from carelog_bench import RECIPIENT
+
+    store = _service().log.store
+    newest = (await store.events_in_range(RECIPIENT, limit=1))[0].at
+    out = {"timeline": [], "day": []}
+    for _ in range(rounds):
+        t = now()
+        await store.find_events({"recipient": RECIPIENT, "limit": 50})
+        out["timeline"].append(now() - t)
+        t = now()
+        await store.events_in_range(RECIPIENT, newest - 86_400_000, newest + 1)
+        out["day"].append(now() - t)
+    helper = getattr(js, "carelogArriving", None)
+    waiting = int(await helper.pending()) if helper is not None else 0
+    return json.dumps({k: sorted(v)[len(v) // 2] for k, v in out.items()} | {"waiting": waiting})
+
+
 async def count() -> str:
     events, _ = await _service().log.store.events_after(0, 10_000_000)
     return json.dumps({"events": len(events), "ids": len({e.id for e in events})})
