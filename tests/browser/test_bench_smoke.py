@@ -30,7 +30,7 @@ BENCHES = {
     "bench_idb.py": (["--runs", "1", "--records", "200", "--range", "50", "--single", "5"],
                      ["ms (performance.now() in the page)"]),
     "bench_sync.py": (["--entries", "50", "--join", "50"],
-                      ["encrypted circle, nginx WebDAV", "where a run's time went"]),
+                      ["encrypted circle, nginx WebDAV", "where a run's time went", "device D's reads after the join"]),
     "bench_start.py": (["--rounds", "1"],
                        ["ms from navigation start to ready", "ratio of medians", "carelog boot phases",
                         "MB of response bodies"]),
