@@ -7,6 +7,7 @@ hands a plain-language reason to the boot screen when the app cannot start.
 
 import js
 
+js.performance.mark("carelog:main.py")  # bench/bench_start.py splits main.py's time at these marks
 from carelog.bootstrap import open_for_browser
 from carelog.ports import StorageUnavailable
 from carelog.ui.controller import Controller
@@ -97,6 +98,7 @@ async def _import_later() -> None:
 
 async def main() -> None:
     boot = js.carelogBoot
+    js.performance.mark("carelog:imported")
     try:
         log, vault = await open_for_browser()
     except StorageUnavailable as error:
@@ -106,13 +108,18 @@ async def main() -> None:
     # the passphrase lock (carelog.ui.lock_dom): when it is on, only the unlock form until unlocked
     from carelog.ui.lock_dom import mount_lock
 
+    js.performance.mark("carelog:opened")
     lock = await mount_lock(vault, js.document, js.window, log.clock.now_ms)
     invite = _take_invite()
     controller = Controller(log, build=str(boot.build))
+    js.performance.mark("carelog:locked")
     await _storage_info(controller.state)
+    js.performance.mark("carelog:storage")
     app = DomApp(controller, js.document, js.window)
     _mount_safety(controller, app)
+    js.performance.mark("carelog:mounted")
     await app.start()
+    js.performance.mark("carelog:started")
     await lock.attach(app)
     _install_debug_hook()
     boot.ready()
