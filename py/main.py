@@ -5,9 +5,18 @@ PyScript runs this file after it has unpacked the carelog wheel. It marks
 hands a plain-language reason to the boot screen when the app cannot start.
 """
 
+import os
+import sys
+
 import js
 
 js.performance.mark("carelog:main.py")  # bench/bench_start.py splits main.py's time at these marks
+# the zone rules: PyScript copies the stored tzdata zip here (pyscript.json); imported from
+# the zip (zoneinfo reads it through importlib.resources), not unpacked into ~600 files
+TZDATA = os.path.abspath("tzdata-stored.zip")
+if TZDATA not in sys.path:
+    sys.path.append(TZDATA)
+
 from carelog.bootstrap import open_for_browser
 from carelog.ports import StorageUnavailable
 from carelog.ui.controller import Controller
@@ -41,8 +50,6 @@ def _install_debug_hook() -> None:
         namespace = {"__name__": "carelog_debug"}
         result = await eval_code_async(str(source), namespace)
         return to_js(result) if result is not None else None
-
-    import sys
 
     # which carelog modules this start imported before ready (tests/browser/test_lazy_screens.py)
     before_ready = sorted(name for name in sys.modules if name.startswith("carelog"))
