@@ -13,8 +13,9 @@
 //   ("the tail": the shell the page has already loaded, icons, the snapshot
 //   worker, the QR code wheel) in one batch after them. A request for a file
 //   being downloaded waits for that file (or its batch) to be cached and is
-//   then answered from the cache: the page reads one build, and nothing is
-//   downloaded twice. An update installs everything before it waits, as
+//   then answered from the cache (a big file: with a copy of the checked
+//   download, while it is written to the cache): the page reads one build, and
+//   nothing is downloaded twice. An update installs everything before it waits, as
 //   before (it may be applied offline).
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
@@ -32,7 +33,9 @@ const MANIFEST = new URL("./asset-manifest.json", self.location).href;
 // what a first start needs from the cache once the worker controls the page
 const BOOT = /^(vendor\/(?!pyodide\/segno-)|app\/|main\.py$|pyscript\.json$|js\/fast-start\.mjs$)/;
 let checked = null;  // this worker start's completeness check and tail fetch (a Promise)
-let filling = null;  // first visit: {done, waits: Map url -> Promise cached} while the install's downloads run
+// first visit, while the install's downloads run: {done, waits: Map url -> Promise cached,
+// spares: Map url -> Promise of a copy of a big file's checked download (or null)}
+let filling = null;
 
 function hexToBase64(hex) {
   let bin = "";
@@ -84,10 +87,12 @@ async function precache(first = false) {
   for (const f of tail) waits.set(new URL(f.path, SCOPE).href, tailDone);
   const done = Promise.all([boot.done, tailDone]).then(
     () => broadcast({ type: "precache-progress", loaded: boot.total, total: boot.total }));
-  return { done, waits };
+  done.finally(() => boot.spares.clear()).catch(() => {});
+  return { done, waits, spares: boot.spares };
 }
 
-/** Download `todo` into `cache`: {done, waits (url -> Promise of that file cached), total}. */
+/** Download `todo` into `cache`: {done, waits (url -> Promise of that file cached),
+ * spares (url -> Promise of a copy of a big file's checked response, or null), total}. */
 function fill(cache, manifest, todo) {
   const total = precached(manifest).reduce((sum, f) => sum + f.bytes, 0);
   let loaded = total - todo.reduce((sum, f) => sum + f.bytes, 0);
@@ -97,10 +102,20 @@ function fill(cache, manifest, todo) {
     if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
   }
   // big files one fetch each, read as they arrive for the progress bar
+  const spares = new Map();
   async function streamed(file) {
     const url = new URL(file.path, SCOPE).href;
-    const res = await fetch(request(file));
-    if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+    let spare = () => {};
+    spares.set(url, new Promise((resolve) => { spare = resolve; }));
+    let res;
+    try {
+      res = await fetch(request(file));  // with integrity: resolved once every byte is checked
+      if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+    } catch (error) {
+      spare(null);
+      throw error;
+    }
+    spare(res.clone());  // a page request waiting for this file need not wait for the cache write
     const reader = res.clone().body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
@@ -130,7 +145,7 @@ function fill(cache, manifest, todo) {
   const done = Promise.all([...first, smallDone, ...rest]).then(() => {
     broadcast({ type: "precache-progress", loaded: total, total });
   });
-  return { done, waits, total };
+  return { done, waits, spares, total };
 }
 
 /** First visit: the install's downloads still running, with `waits`; null when none. */
@@ -196,6 +211,12 @@ self.addEventListener("fetch", (event) => {
     url.hash = "";
     const key = request.mode === "navigate" && url.href.endsWith("/") ? `${url.href}index.html` : url.href;
     let hit = await cache.match(key);
+    const spare = !hit && filling && filling.spares.get(key);
+    if (spare) {  // a big file: the first request takes the checked download's copy
+      filling.spares.delete(key);
+      const copy = await spare;
+      if (copy) return copy;
+    }
     const wait = !hit && filling && filling.waits.get(key);
     if (wait) {  // being downloaded by the install: answer from the cache once it is in
       await wait.catch(() => {});
