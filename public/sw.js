@@ -13,9 +13,9 @@
 //   ("the tail": the shell the page has already loaded, icons, the snapshot
 //   worker, the QR code wheel) in one batch after them. A request for a file
 //   being downloaded waits for that file (or its batch) to be cached and is
-//   then answered from the cache (a big file: with a copy of the checked
-//   download, while it is written to the cache): the page reads one build, and
-//   nothing is downloaded twice. An update installs everything before it waits, as
+//   then answered from the cache (a file the start needs: with a copy of the
+//   checked download, while it is written to the cache): the page reads one
+//   build, and nothing is downloaded twice. An update installs everything before it waits, as
 //   before (it may be applied offline).
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
@@ -34,7 +34,7 @@ const MANIFEST = new URL("./asset-manifest.json", self.location).href;
 const BOOT = /^(vendor\/(?!pyodide\/segno-)|app\/|main\.py$|pyscript\.json$|js\/fast-start\.mjs$)/;
 let checked = null;  // this worker start's completeness check and tail fetch (a Promise)
 // first visit, while the install's downloads run: {done, waits: Map url -> Promise cached,
-// spares: Map url -> Promise of a copy of a big file's checked download (or null)}
+// spares: Map url -> Promise of a copy of a BOOT file's checked download (or null)}
 let filling = null;
 
 function hexToBase64(hex) {
@@ -80,7 +80,7 @@ async function precache(first = false) {
   await cache.put(MANIFEST, response);
   // what the start needs first, then the rest (the tail) in one batch
   const todo = await missing(cache, manifest);
-  const boot = fill(cache, manifest, todo.filter((f) => BOOT.test(f.path)));
+  const boot = fill(cache, manifest, todo.filter((f) => BOOT.test(f.path)), true);
   const tail = todo.filter((f) => !BOOT.test(f.path));
   const tailDone = boot.done.catch(() => {}).then(() => cache.addAll(tail.map(request)));
   const waits = new Map(boot.waits);
@@ -92,8 +92,10 @@ async function precache(first = false) {
 }
 
 /** Download `todo` into `cache`: {done, waits (url -> Promise of that file cached),
- * spares (url -> Promise of a copy of a big file's checked response, or null), total}. */
-function fill(cache, manifest, todo) {
+ * spares (url -> Promise of a copy of a file's checked response, or null), total}.
+ * `each`: every file its own fetch (a page is waiting for them), else the small
+ * ones in one batch. */
+function fill(cache, manifest, todo, each = false) {
   const total = precached(manifest).reduce((sum, f) => sum + f.bytes, 0);
   let loaded = total - todo.reduce((sum, f) => sum + f.bytes, 0);
   let lastReport = 0;
@@ -132,8 +134,13 @@ function fill(cache, manifest, todo) {
     loaded += small.reduce((sum, f) => sum + f.bytes, 0);
     report();
   }
-  const big = todo.filter((f) => f.bytes >= STREAM_BYTES).sort((a, b) => b.bytes - a.bytes);
-  const small = todo.filter((f) => f.bytes < STREAM_BYTES);
+  const bySize = [...todo].sort((a, b) => b.bytes - a.bytes);
+  let big = bySize.filter((f) => f.bytes >= STREAM_BYTES);
+  let small = bySize.filter((f) => f.bytes < STREAM_BYTES);
+  if (each) {  // the biggest, the small ones, the other big ones: one fetch each
+    big = [...big.slice(0, 1), ...small, ...big.slice(1)];
+    small = [];
+  }
   // in this order: the biggest first (the longest download), then the small ones, which
   // would otherwise queue behind the other big ones for a connection (HTTP/1.1: six a host)
   const waits = new Map();
@@ -212,7 +219,7 @@ self.addEventListener("fetch", (event) => {
     const key = request.mode === "navigate" && url.href.endsWith("/") ? `${url.href}index.html` : url.href;
     let hit = await cache.match(key);
     const spare = !hit && filling && filling.spares.get(key);
-    if (spare) {  // a big file: the first request takes the checked download's copy
+    if (spare) {  // a BOOT file: the first request takes the checked download's copy
       filling.spares.delete(key);
       const copy = await spare;
       if (copy) return copy;
