@@ -91,9 +91,8 @@ function watchForUpdates(reg) {
   });
 }
 
-// First visit: wait until the service worker controls this page, so that the
-// runtime is read from one build's cache (it takes control once it has checked
-// the build's manifest and downloads the files while Python starts: sw.js).
+// First visit: wait until the service worker has cached the whole build and
+// controls this page, so that the runtime is read from one build's cache.
 async function installOffline() {
   if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
   let reg;
