@@ -31,7 +31,8 @@ rotates from round to round:
 Times are the page's own performance.now() (ms since navigation start) when it
 became ready; Playwright's wall time from goto/reload to seeing it is printed
 too. carelog's boot phases come from PyScript's py:progress events and the
-service worker's controllerchange, timestamped by an init script.
+service worker's controllerchange, timestamped by an init script; main.py's own
+steps from the `carelog:*` performance marks py/main.py sets.
 """
 
 from __future__ import annotations
