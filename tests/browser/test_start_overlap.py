@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import run_python, setup_person, timeline_summaries, wait_ready, wait_screen
+from .helpers import OPEN_APP_DB, run_python, setup_person, timeline_summaries, wait_ready, wait_screen
 from .test_fast_start import reload_ready, start_path, wait_snapshot_saved
 
 pytestmark = pytest.mark.browser
@@ -60,3 +60,67 @@ def test_first_visit_opens_the_database_early_and_reads_zones_from_the_zip(page,
     wait_screen(page, "Gran")
     assert timeline_summaries(page) == before
     assert run_python(page, ZONES) == ZONES_OK
+
+
+# the first page's early open: once the app's upgrade has made the stores, keep the upgrade
+# transaction busy (a chain of counts) and say so, so the test closes the page mid-upgrade
+HOLD_UPGRADE = """
+(() => {
+  const open = IDBFactory.prototype.open;
+  IDBFactory.prototype.open = function (name, ...rest) {
+    const req = open.call(this, name, ...rest);
+    if (String(name) === "carelog") {
+      // registered after the app's onupgradeneeded (set as soon as open() returns)
+      queueMicrotask(() => req.addEventListener("upgradeneeded", () => {
+        const store = req.transaction.objectStore("settings");
+        const spin = () => { store.count().onsuccess = spin; };
+        spin();
+        console.log("carelog-test: upgrade held");
+      }));
+    }
+    return req;
+  };
+})();
+"""
+
+# every page of the context: the old version each upgrade of the app's database started from
+UPGRADES = """
+(() => {
+  globalThis.__upgrades = [];
+  const open = IDBFactory.prototype.open;
+  IDBFactory.prototype.open = function (name, ...rest) {
+    const req = open.call(this, name, ...rest);
+    if (String(name) === "carelog") req.addEventListener("upgradeneeded", (e) => __upgrades.push(e.oldVersion));
+    return req;
+  };
+})();
+"""
+
+STORES = "async () => {" + OPEN_APP_DB + "const out = [db.version, [...db.objectStoreNames]]; db.close(); return out; }"
+
+
+def test_a_page_closed_during_the_early_open_leaves_the_next_start_whole(page, app_server):
+    context = page.context
+    context.add_init_script(UPGRADES)
+    page.add_init_script(HOLD_UPGRADE)
+    with page.expect_console_message(lambda msg: msg.text == "carelog-test: upgrade held", timeout=60_000):
+        page.goto(app_server.url + "?debug=1")
+    assert page.evaluate("globalThis.__upgrades") == [0]
+    page.close()  # mid-upgrade: the first start's upgrade transaction is still running
+
+    again = context.new_page()
+    for event, handler in (("console", page.guard.on_console), ("pageerror", page.guard.on_page_error),
+                           ("dialog", page.guard.on_dialog)):
+        again.on(event, handler)
+    again.goto(app_server.url + "?debug=1")
+    wait_ready(again)
+    # the cut upgrade left nothing behind: this start upgraded from nothing, the whole schema
+    assert again.evaluate("globalThis.__upgrades") == [0]
+    version, stores = again.evaluate(STORES)
+    assert version == again.evaluate("carelogIdb.DB_VERSION")
+    assert {"events", "settings", "keys", "feed", "terms", "vital_days", "revised", "unindexed"} <= set(stores)
+    setup_person(again, "Dee", "Gran")
+    again.reload()
+    wait_ready(again)
+    wait_screen(again, "Gran")
+    assert again.evaluate("globalThis.__upgrades") == []
