@@ -28,7 +28,8 @@ Output layout (dist/ is wiped and rewritten on every build):
                                 under its own name) + rewritten lock;
                                 python_stdlib-app.zip (trimmed, slimmed, stored: what the
                                 app loads; the full python_stdlib.zip is lazy) and
-                                tzdata-stored.zip (the tzdata wheel's files, stored)
+                                tzdata-stored.zip (the tzdata wheel's files, stored; PyScript
+                                copies it next to the app and main.py imports from it)
     vendor/pyscript/            @pyscript/core dist/ without source maps
     asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path]}
     <file>.gz                   gzip copies of the compressible files (not in the manifest),
@@ -73,7 +74,9 @@ NPM_PINS = ("pyodide", "@pyscript/core")
 # browser wheels vendored slimmed and stored (same code, no docstrings; the .gz copy is
 # 44 KB against the 76 KB wheel): segno, loaded by name from vendor/pyodide/ for QR codes
 SLIMMED = ("segno",)
-UNPACKED = ("tzdata",)  # browser wheels PyScript unpacks next to the app (pyscript.json "files")
+# browser wheels PyScript copies next to the app as one stored zip (pyscript.json "files"),
+# imported from there (py/main.py puts it on sys.path): not unpacked, ~600 files fewer to write
+UNPACKED = ("tzdata",)
 BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
 # (PyScript's core imports its py-editor, py-terminal and py-game plugins at every
 # start: they are small and precached; the editor and terminal libraries they load
@@ -83,7 +86,7 @@ LAZY_PATTERNS = ("vendor/pyscript/codemirror*", "vendor/pyscript/xterm*", "vendo
                  "vendor/pyscript/service-worker.js", "vendor/pyodide/micropip-*", "vendor/pyodide/packaging-*",
                  # fetched only when an import needs a module the trimmed zip left out (py/stdlib_fallback.py)
                  "vendor/pyodide/python_stdlib.zip",
-                 # PyScript unpacks tzdata-stored.zip instead (the same files)
+                 # PyScript copies tzdata-stored.zip instead (the same files)
                  "vendor/pyodide/tzdata-*.whl")
 GZIP_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".wasm", ".py", ".svg", ".webmanifest", ".zip", ".whl")
 GZIP_MIN_BYTES = 1024
@@ -479,7 +482,7 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
             write_stored_copy(wheel, vendored, date_time, slim=True)
         if wheel.name.split("-")[0] in UNPACKED:
             write_stored_copy(wheel, out / "vendor" / "pyodide" / STORED_TZDATA, date_time)
-            files[f"./vendor/pyodide/{STORED_TZDATA}"] = "./*"
+            files[f"./vendor/pyodide/{STORED_TZDATA}"] = f"./{STORED_TZDATA}"
     write_json(out / "pyscript.json", {"interpreter": "./js/fast-start.mjs", "files": files})
     manifest = write_manifest(out, root / "public" / "sw.js")
     write_gzip_copies(out)

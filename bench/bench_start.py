@@ -31,7 +31,8 @@ rotates from round to round:
 Times are the page's own performance.now() (ms since navigation start) when it
 became ready; Playwright's wall time from goto/reload to seeing it is printed
 too. carelog's boot phases come from PyScript's py:progress events and the
-service worker's controllerchange, timestamped by an init script.
+service worker's controllerchange, timestamped by an init script; main.py's own
+steps from the `carelog:*` performance marks py/main.py sets.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ WARM = ("carelog", "carelog, no snapshot", "bare+sw")
 NO_SNAPSHOT = ("caches.keys().then(keys => Promise.all(keys.filter(k => k.startsWith('carelog-snapshot-'))"
                ".map(k => caches.delete(k))))")
 TARGETS = {"warm": 0.4, "cold": 1.2, "gzip_mb": 5.0}  # issue 7
+PAGE_MARKS = ("Object.fromEntries(performance.getEntriesByType('mark')"
+              ".filter(m => m.name.startsWith('carelog:')).map(m => [m.name, m.startTime]))")
+# main.py's steps, between its performance marks (py/main.py)
+MAIN_STEPS = (("  PyScript's set-up -> main.py runs", None, "carelog:main.py"),
+              ("  import the first screen's modules", "carelog:main.py", "carelog:imported"),
+              ("  open IndexedDB", "carelog:imported", "carelog:opened"),
+              ("  lock, controller", "carelog:opened", "carelog:locked"),
+              ("  storage persist + estimate", "carelog:locked", "carelog:storage"),
+              ("  DomApp, storage health", "carelog:storage", "carelog:mounted"),
+              ("  app.start(): reads, first render", "carelog:mounted", "carelog:started"),
+              ("  lock attach, debug hook -> ready", "carelog:started", "state:ready"))
 READY = ("['ready','error'].includes(document.documentElement.dataset.appState"
          " || document.documentElement.dataset.state)")
 
@@ -98,6 +110,7 @@ class Visit:
                                         " || window.benchError || ''")
             raise RuntimeError(f"{self.kind}: state {state}: {detail} {self.errors}")
         marks = dict(self.page.evaluate("globalThis.__benchMarks || []"))
+        marks.update(self.page.evaluate(PAGE_MARKS))  # main.py's own (py/main.py)
         result = self.page.evaluate("window.benchResult || null")
         ready = result["navToReady"] if result else marks["state:ready"]
         return {"ready": ready, "wall": wall, "marks": marks, "bare": result}
@@ -185,6 +198,9 @@ def phases(marks: dict, warm: bool) -> dict:
         out["fetch + unpack carelog wheel (files)"] = at("py:Loaded files") - at("py:Loading files")
     last = at("py:Loaded Pyodide") or at("py:Loaded files")
     out["main.py: imports, IndexedDB, storage, first render"] = at("state:ready") - last
+    for name, begin, end in MAIN_STEPS:
+        if at(end) is not None and (begin is None or at(begin) is not None):
+            out[name] = at(end) - (last if begin is None else at(begin))
     return out
 
 
@@ -205,7 +221,7 @@ def precache_split(visit: dict) -> dict:
         "  register SW -> its first fetch": first - visit["marks"]["state:booting"],
         "  SW fetches: first start -> last end": last - first,
         "  of which files >= 1 MB done after": (max(f[2] for f in big) - first) if big else None,
-        "  last fetch end -> SW controls page": control - last,
+        "  last fetch end -> SW controls page (< 0: controls first)": control - last,
         "  files fetched by the SW": len(before),
         "  files fetched after it controls (the tail)": len(after),
     }

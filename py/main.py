@@ -5,7 +5,17 @@ PyScript runs this file after it has unpacked the carelog wheel. It marks
 hands a plain-language reason to the boot screen when the app cannot start.
 """
 
+import os
+import sys
+
 import js
+
+js.performance.mark("carelog:main.py")  # bench/bench_start.py splits main.py's time at these marks
+# the zone rules: PyScript copies the stored tzdata zip here (pyscript.json); imported from
+# the zip (zoneinfo reads it through importlib.resources), not unpacked into ~600 files
+TZDATA = os.path.abspath("tzdata-stored.zip")
+if TZDATA not in sys.path:
+    sys.path.append(TZDATA)
 
 from carelog.bootstrap import open_for_browser
 from carelog.ports import StorageUnavailable
@@ -40,8 +50,6 @@ def _install_debug_hook() -> None:
         namespace = {"__name__": "carelog_debug"}
         result = await eval_code_async(str(source), namespace)
         return to_js(result) if result is not None else None
-
-    import sys
 
     # which carelog modules this start imported before ready (tests/browser/test_lazy_screens.py)
     before_ready = sorted(name for name in sys.modules if name.startswith("carelog"))
@@ -97,6 +105,7 @@ async def _import_later() -> None:
 
 async def main() -> None:
     boot = js.carelogBoot
+    js.performance.mark("carelog:imported")
     try:
         log, vault = await open_for_browser()
     except StorageUnavailable as error:
@@ -106,13 +115,18 @@ async def main() -> None:
     # the passphrase lock (carelog.ui.lock_dom): when it is on, only the unlock form until unlocked
     from carelog.ui.lock_dom import mount_lock
 
+    js.performance.mark("carelog:opened")
     lock = await mount_lock(vault, js.document, js.window, log.clock.now_ms)
     invite = _take_invite()
     controller = Controller(log, build=str(boot.build))
+    js.performance.mark("carelog:locked")
     await _storage_info(controller.state)
+    js.performance.mark("carelog:storage")
     app = DomApp(controller, js.document, js.window)
     _mount_safety(controller, app)
+    js.performance.mark("carelog:mounted")
     await app.start()
+    js.performance.mark("carelog:started")
     await lock.attach(app)
     _install_debug_hook()
     boot.ready()

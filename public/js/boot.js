@@ -163,6 +163,7 @@ async function boot() {
     if (!settled) fail("crash", event.reason && (event.reason.message || String(event.reason)));
   });
   const storageOk = probeStorage();
+  globalThis.carelogIdb.openEarly("carelog");  // the app's database, opened while Python starts
   try {
     await installOffline();
   } catch (error) {

@@ -734,6 +734,11 @@ class Database {
 // Open (and if needed create or upgrade) a database. `version` is for tests
 // that build an older schema; the app always opens DB_VERSION.
 export function open(name, version = DB_VERSION) {
+  const started = version === DB_VERSION && early.get(name);
+  if (started) {  // boot.js began this open while the runtime downloaded: take it over
+    early.delete(name);
+    return started;
+  }
   return new Promise((resolve, reject) => {
     let req;
     try {
@@ -759,4 +764,15 @@ export function open(name, version = DB_VERSION) {
   });
 }
 
-globalThis.carelogIdb = { open, DB_VERSION };
+// boot.js opens the app's database while Python starts (the same open(), the same
+// upgrades); the app's first open() of that name takes the request over. Its error,
+// if any, reaches the app's open() (the catch here only keeps it from being unhandled).
+const early = new Map();
+export function openEarly(name) {
+  if (early.has(name)) return;
+  const started = open(name);
+  started.catch(() => {});
+  early.set(name, started);
+}
+
+globalThis.carelogIdb = { open, openEarly, DB_VERSION };

@@ -95,7 +95,7 @@ def test_urls_are_relative(dist, manifest):
     config = json.loads((dist / "pyscript.json").read_text())
     assert config == {"interpreter": "./js/fast-start.mjs",
                       "files": {"./app/carelog-0.1.0-py3-none-any.whl": "./*",
-                                "./vendor/pyodide/tzdata-stored.zip": "./*"}}
+                                "./vendor/pyodide/tzdata-stored.zip": "./tzdata-stored.zip"}}
     urls = [config["interpreter"], *config["files"], *config["files"].values()]
     urls += [f["path"] for f in manifest["files"]]
     for url in urls:
