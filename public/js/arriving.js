@@ -27,6 +27,7 @@
 // Debug hooks (tests): `globalThis.carelogArriving.pause()`, `.resume()`,
 // `.drain()` (arrange every pack now, even while paused), `.pending()` (events waiting).
 
+import { startInIdleTime } from "./idle.js";
 import { request } from "./vault.js";
 
 export const STORE = "arriving";
@@ -93,12 +94,7 @@ export function attach(db) {
 export function schedule(db, delay = 0) {
   if (!storesOf(db.db).length) return;
   known.add(db);
-  if (db.arriveTimer) clearTimeout(db.arriveTimer); // a later pull pushes the start back
-  db.arriveTimer = setTimeout(() => {
-    db.arriveTimer = null;
-    const idle = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 0));
-    idle(() => run(db));
-  }, delay);
+  startInIdleTime(db, "arriveTimer", delay, () => run(db)); // a later pull pushes the start back
 }
 
 // Whether a sync run holds its Web Lock (in any tab): arranging waits for its end, so the

@@ -26,6 +26,7 @@
 // Debug hooks (tests): `globalThis.carelogWordQueue.pause()`, `.resume()`,
 // `.step()` (one chunk now, even while paused), `.pending()` (ids queued).
 
+import { startInIdleTime } from "./idle.js";
 import { termRows } from "./terms.js";
 import { done, openRows, request } from "./vault.js";
 
@@ -124,12 +125,7 @@ export async function step(db, size = CHUNK) {
 export function schedule(db, delay = 0) {
   if (!storesOf(db.db).length) return;
   known.add(db);
-  if (db.wordTimer) clearTimeout(db.wordTimer); // a later pull pushes the start back
-  db.wordTimer = setTimeout(() => {
-    db.wordTimer = null;
-    const idle = globalThis.requestIdleCallback || ((fn) => setTimeout(fn, 0));
-    idle(() => run(db));
-  }, delay);
+  startInIdleTime(db, "wordTimer", delay, () => run(db)); // a later pull pushes the start back
 }
 
 async function run(db) {

@@ -165,6 +165,16 @@ SCREENS = """async () => {
 }"""
 
 
+# Polled inside the page: the events still in packs once none is left, or the time is up.
+ARRANGED_WITHIN = """async (ms) => {
+  const end = Date.now() + ms;
+  while ((await globalThis.carelogArriving.pending()) > 0 && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return globalThis.carelogArriving.pending();
+}"""
+
+
 def reads(page, seeded: str) -> dict:
     return json.loads(run_python(page, READS.replace("SEEDED", repr(seeded))))
 
@@ -238,14 +248,8 @@ def test_a_reload_arranges_what_a_page_left_in_packs(make_page, app_server):
     wait_locked(page, timeout=60_000)
     unlock(page)
     wait_ready(page)
-    # polled inside the page: the packs are arranged by themselves after the start
-    left = page.evaluate("""async () => {
-      const end = Date.now() + 60000;
-      while ((await globalThis.carelogArriving.pending()) > 0 && Date.now() < end) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      return globalThis.carelogArriving.pending();
-    }""")
+    # the packs are arranged by themselves after the start
+    left = page.evaluate(ARRANGED_WITHIN, 60_000)
     assert left == 0 and page.evaluate(RAW)["arriving"] == []
     assert reads(page, seeded) == waiting
 
@@ -262,11 +266,5 @@ def test_arranging_waits_for_a_sync_run_to_end(make_page, app_server):
     page.wait_for_timeout(1500)
     assert page.evaluate("() => globalThis.carelogArriving.pending()") == 65  # nothing arranged during the run
     page.evaluate("() => globalThis.releaseSync()")
-    left = page.evaluate("""async () => {
-      const end = Date.now() + 60000;
-      while ((await globalThis.carelogArriving.pending()) > 0 && Date.now() < end) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return globalThis.carelogArriving.pending();
-    }""")
+    left = page.evaluate(ARRANGED_WITHIN, 60_000)
     assert left == 0
