@@ -41,7 +41,9 @@ RAW_DUMP = "async () => {" + OPEN_APP_DB + """  const all = (store) => new Promi
     if (v instanceof CryptoKey) return "cryptokey:" + v.extractable;
     return v;
   });
-  const events = await all("events");
+  // pulled events still waiting in packs (arriving.js) count as stored events, whatever the timing
+  const packs = db.objectStoreNames.contains("arriving") ? await all("arriving") : [];
+  const events = [...await all("events"), ...packs.flatMap((pack) => pack.records)];
   const settings = await all("settings");
   const keys = await all("keys");
   db.close();
