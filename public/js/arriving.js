@@ -6,13 +6,14 @@
 // index cost about 7 us per event (bench/bench_pull_write.py). So a pull
 // writes its new events as packs in the "arriving" store (schema step 7 -> 8),
 // {records: [...stored records], devices: [...their devices]} under an
-// auto-increment key, in ONE transaction with the checkpoints past them.
+// auto-increment key, in ONE transaction with the batch's one feed position
+// and the checkpoints past them.
 //
 // Afterwards, in the page's idle time and once no sync run holds its lock
 // (the run's own writes go first), `run` arranges one pack at a time into
-// "events" (idb.js `arrangeNext`): its records added as putPulled used to add
-// them (one feed position, the revisions, the word queue), and the pack
-// deleted, in one transaction. A crash or a reload finds the packs and goes on
+// "events" (idb.js `arrangeNext`): its records added (their entries' revisions
+// noted, their ids queued for the word index) and the pack deleted, in one
+// transaction. A crash or a reload finds the packs and goes on
 // (`attach`); a record already stored is kept as it is, so a pack arranged twice
 // (two tabs) changes nothing.
 //
