@@ -57,8 +57,8 @@ export function pack(tx, records, devices) {
 
 // Every arriving record (as stored: sealed when the lock is on), oldest pack
 // first; read in `tx` when given (it must include STORE if the database has it).
-// A reader of "events" reads these FIRST: a pack arranged in between is then in
-// both (merged once), never in neither.
+// A reader of "events" reads these in the same transaction (one snapshot), or
+// FIRST: a pack arranged in between is then in both (merged once), never in neither.
 export async function rows(db, tx = null) {
   if (!storesOf(db.db).length) return [];
   const store = (tx || db.db.transaction(STORE, "readonly")).objectStore(STORE);
@@ -71,8 +71,7 @@ export async function rows(db, tx = null) {
 // indexes' order (time, then id), newest first with `newestFirst`; at most `limit`.
 export function merge(stored, arriving, newestFirst = false, limit = null) {
   if (!arriving.length) return stored;
-  const have = new Set(stored.map((row) => row.id));
-  let out = stored.concat(arriving.filter((row) => !have.has(row.id)));
+  let out = plus(stored, arriving);
   out.sort((a, b) => (a.at - b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (newestFirst) out.reverse();
   if (limit != null) out = out.slice(0, limit);

@@ -363,11 +363,11 @@ class Database {
   }
 
   // The rows of a `range` query (see the top of this file), as objects,
-  // arriving events included (read first, in the same transaction).
+  // arriving events included (read at once with the stored ones, in one transaction).
   async rangeOf(q) {
     const tx = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
-    const late = await this.arrivingIn(q, tx);
-    return arriving.merge(await this.storedRange(q, tx), late, q.newestFirst, q.limit);
+    const [late, stored] = await Promise.all([this.arrivingIn(q, tx), this.storedRange(q, tx)]);
+    return arriving.merge(stored, late, q.newestFirst, q.limit);
   }
 
   // `rangeOf` over "events" alone, in `tx`.
@@ -464,18 +464,20 @@ class Database {
       return false;
     };
     const span0 = { recipient: q.recipient, start: q.start ?? 0, end: q.end ?? 1e14, kinds: q.kinds };
-    if ((await this.arrivingIn(span0)).length) {
-      // pulled events still arriving (arriving.js) fall in the range: the whole range at once, merged
-      const more = pick(await openRows(this, await this.rangeOf(span0)));
-      return { events: out, more };
-    }
     const whole = IDBKeyRange.bound(key(q.start ?? 0), key(q.end ?? 1e14), false, true);
-    const ends = index();
+    // the range's ends and the arriving events (arriving.js) in it, at once, in one transaction
+    const first = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
+    const ends = first.objectStore("events").index(single ? "by_recipient_kind_at" : "by_recipient_at");
     // a date range: its count (keys only) sizes the first window to about a page of
     // rows, if they were spread evenly (older rows are slower to read than a day's worth)
-    const [newest, oldest, count] = await Promise.all([request(ends.openCursor(whole, "prev")),
-                                                       request(ends.openCursor(whole, "next")),
-                                                       q.start != null ? request(ends.count(whole)) : null]);
+    const [late, newest, oldest, count] = await Promise.all([this.arrivingIn(span0, first),
+                                                             request(ends.openCursor(whole, "prev")),
+                                                             request(ends.openCursor(whole, "next")),
+                                                             q.start != null ? request(ends.count(whole)) : null]);
+    if (late.length) {
+      // pulled events still arriving fall in the range: the whole range at once, merged
+      return { events: out, more: pick(await openRows(this, await this.rangeOf(span0))) };
+    }
     if (!newest) return { events: [], more: false };
     const lo = oldest.value.at;
     let hi = newest.value.at + 1;

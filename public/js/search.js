@@ -36,7 +36,7 @@ export async function findByTerms(database, q) {
   // pulled events not indexed yet: the arriving ones first, then the queue, then the index (one
   // arranged or indexed meanwhile is in two of them, kept once; never in none)
   const inRange = (row) => row.recipient === q.recipient && row.at >= start && row.at < end;
-  const arrived = await openRows(database, (await arriving.rows(database)).filter(inRange));
+  const arrived = await openRows(database, await database.arrivingIn({ recipient: q.recipient, start, end }));
   const late = arriving.plus(await pendingRows(database), arrived).filter((row) => inRange(row) && keep(row));
   const lateIds = new Set(late.map((row) => row.id));
   const range = (term, lo, hi) => IDBKeyRange.bound([term, lo], [term, hi], false, true);
