@@ -51,8 +51,8 @@ def _install_debug_hook() -> None:
         result = await eval_code_async(str(source), namespace)
         return to_js(result) if result is not None else None
 
-    # which carelog modules this start imported before ready (tests/browser/test_lazy_screens.py)
-    before_ready = sorted(name for name in sys.modules if name.startswith("carelog"))
+    # which modules this start imported before ready (tests/browser/test_lazy_screens.py)
+    before_ready = sorted(sys.modules)
     js.carelogDebug = to_js({"runPython": create_proxy(run_python), "modulesAtReady": before_ready},
                             dict_converter=js.Object.fromEntries)
 
@@ -129,7 +129,8 @@ async def main() -> None:
     js.performance.mark("carelog:started")
     await lock.attach(app)
     _install_debug_hook()
-    boot.ready()
+    # wait for the first paint: what follows imports modules and would hold the screen back
+    await boot.ready()
     # after ready: the sync line, then the other screens' modules (carelog.ui.later)
     await _mount_sync(log, invite)
     lock.sync_mounted()

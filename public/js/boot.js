@@ -1,7 +1,7 @@
 // carelog boot: paints progress while the runtime downloads, installs the
 // service worker (which precaches the whole build for offline use), then
 // starts PyScript. Exposes `window.carelogBoot` for main.py:
-//   carelogBoot.ready()            the app is interactive
+//   carelogBoot.ready()            the app is interactive (resolves once it could paint)
 //   carelogBoot.fail(kind, detail) the app cannot start: show why
 //   carelogBoot.applyUpdate()      switch to a waiting new build and reload
 //   carelogBoot.updateReady        a new build is installed and waiting
@@ -60,12 +60,23 @@ function fail(kind, detail) {
   box.querySelector("h1").focus();
 }
 
+// Resolves once the page has had a chance to paint: after the next frame and a task
+// (so work that follows does not hold back the first paint), or after 100 ms in a
+// hidden tab, where frames do not run.
+function afterPaint() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); resolve(); }, 0));
+  });
+}
+
 function ready() {
-  if (settled) return;
+  if (settled) return afterPaint();
   settled = true;
   $("boot").hidden = true;
   $("app").hidden = false;
   setState("ready");
+  return afterPaint();
 }
 
 function applyUpdate() {
