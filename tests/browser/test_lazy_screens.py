@@ -4,7 +4,7 @@ py/main.py marks the app ready once the first screen is drawn; the other
 screens' views, the export/import formats and the sync panel are imported after
 that (carelog.ui.later), or by the first route to them (views.load_later). A
 start from the memory snapshot has them all. ``carelogDebug.modulesAtReady``
-(``?debug=1``) lists the carelog modules imported before ready.
+(``?debug=1``) lists the modules imported before ready.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ DEBUG = "?debug=1"
 LATER = ("carelog.ui.report_views", "carelog.ui.chart_views", "carelog.ui.timeline_views",
          "carelog.ui.safety_views", "carelog.ui.conflict_views", "carelog.interop.fhir_import",
          "carelog.interop.csv_export", "carelog.interop.report", "carelog.ui.sync_dom", "carelog.sync.engine")
+# imported on first use, not by the first screen: URL quoting (urllib.parse imports ipaddress),
+# ids (uuid), and the sync adapter's WebCrypto that a backup uses
+FIRST_USE = ("urllib.parse", "ipaddress", "uuid", "carelog.adapters.browser_sync", "carelog.sync.format")
 DROP_SNAPSHOT = ("caches.keys().then(keys => Promise.all(keys.filter(k => k.startsWith('carelog-snapshot-'))"
                  ".map(k => caches.delete(k))))")
 
@@ -46,6 +49,7 @@ def test_first_visit_imports_the_other_screens_after_ready(page, app_server):
     modules = at_ready(page)
     assert "carelog.ui.dom" in modules and "carelog.care" in modules
     assert [name for name in LATER if name in modules] == []
+    assert [name for name in FIRST_USE if name in modules] == []
     all_loaded(page)
     loaded = run_python(page, f"import sys\n[name for name in {LATER!r} if name in sys.modules]")
     assert list(loaded) == list(LATER)

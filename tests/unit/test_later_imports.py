@@ -71,3 +71,20 @@ def test_load_all_is_what_the_snapshot_worker_runs():
     assert "import carelog.ui.later; carelog.ui.later.load_all()" in js
     left = _fresh("import json\nfrom carelog.ui import later\nlater.load_all()\nprint(json.dumps(later.pending()))")
     assert left == []
+
+
+def test_random_ids_are_uuid4_text_without_importing_uuid():
+    code = """
+import sys, json
+from carelog.adapters.memory import RandomIds
+ids = [RandomIds().new_id() for _ in range(2000)]
+imported = "uuid" in sys.modules
+import uuid
+parsed = [uuid.UUID(i) for i in ids]
+print(json.dumps([imported, len(set(ids)), all(str(p) == i for p, i in zip(parsed, ids)),
+                  sorted({p.version for p in parsed}), sorted({p.variant for p in parsed})]))
+"""
+    imported, distinct, same_text, versions, variants = _fresh(code)
+    assert imported is False
+    assert distinct == 2000 and same_text
+    assert versions == [4] and variants == ["specified in RFC 4122"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from ..care import NeedsConfirmation
 from ..domain import careplan, logbook
@@ -92,6 +91,8 @@ class CareScreens:
         head, rest = parts[0], parts[1:]
         if head == "today":
             if rest[:1] in (["not-given"], ["skip"]) and len(rest) >= 3:
+                from urllib.parse import unquote  # noqa: PLC0415 - urllib.parse imports ipaddress: ~100 ms a cold start does not need
+
                 slot = "" if rest[2] == "-" else unquote(rest[2])
                 care.target = ("dose" if rest[0] == "not-given" else "task", rest[1], slot)
                 care.item = await self._item(rest[1])

@@ -10,8 +10,6 @@ Times are shown in the recipient's zone (``state.care.tz``).
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from ..domain import careplan, logbook
 from ..domain.alerts import DEFAULT_LIMITS
 from ..domain.catalogue import MEDICATION_UNITS, ROUTES
@@ -43,6 +41,8 @@ def _back(route: str = "#/", label: str = "Back") -> Markup:
 
 
 def _route_key(slot: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415 - urllib.parse imports ipaddress: ~100 ms a cold start does not need
+
     return quote(slot, safe="")
 
 
