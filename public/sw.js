@@ -12,6 +12,14 @@
 //   after activation, while Python starts. A request for a tail file meanwhile
 //   waits for that fetch (nothing is downloaded twice). An update installs
 //   everything before it waits, as before (it may be applied offline).
+// - integrity: every file is checked against the manifest's sha256 before the
+//   offline copy counts as whole (the manifest is kept in the cache only then).
+//   An update's files are checked as they are fetched (fetch integrity). A first
+//   visit's start files are not, since the page waits for them and a checked fetch
+//   passes every byte through this worker (~300 ms of a first start here): they go
+//   straight into the cache, the page starts on them (as it would from the
+//   network), and they are checked right after; a wrong one is dropped and fetched
+//   again, checked. Until then the manifest is kept under PENDING.
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
 //   cache only, so one page load never mixes files of two builds. The first
@@ -25,9 +33,11 @@ const CACHE = `carelog-${BUILD_ID}`;
 const SCOPE = new URL("./", self.location).href;
 const STREAM_BYTES = 262144;  // files from this size on are streamed one by one (progress)
 const MANIFEST = new URL("./asset-manifest.json", self.location).href;
+const PENDING = `${MANIFEST}?unchecked`;  // a first visit's manifest until its start files are checked
 // what a first start needs from the cache once the worker controls the page
 const BOOT = /^(vendor\/(?!pyodide\/segno-)|app\/|main\.py$|pyscript\.json$|js\/fast-start\.mjs$)/;
 let checked = null;  // this worker start's completeness check and tail fetch (a Promise)
+let verified = null;  // and then the check of a first visit's unchecked start files (a Promise)
 
 function hexToBase64(hex) {
   let bin = "";
@@ -40,8 +50,13 @@ async function broadcast(message) {
   for (const client of clients) client.postMessage(message);
 }
 
-const request = (file) => new Request(new URL(file.path, SCOPE).href,
-  { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` });
+async function sha256hex(buffer) {
+  const digest = await crypto.subtle.digest("SHA-256", buffer);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const request = (file, check = true) => new Request(new URL(file.path, SCOPE).href,
+  check ? { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` } : { cache: "no-store" });
 
 /** The manifest's files but the lazy ones: what the offline copy holds. */
 function precached(manifest) {
@@ -63,8 +78,10 @@ async function precache() {
   const cache = await caches.open(CACHE);
   const total = precached(manifest).reduce((sum, f) => sum + f.bytes, 0);
   let todo = await missing(cache, manifest);
-  // first visit: the page waits for the install, so leave the tail for after activation
-  if (!self.registration.active) todo = todo.filter((f) => BOOT.test(f.path));
+  // first visit: the page waits for the install, so leave the tail for after activation,
+  // and check the start files after it (checkFirstVisit)
+  const firstVisit = !self.registration.active;
+  if (firstVisit) todo = todo.filter((f) => BOOT.test(f.path));
   let loaded = total - todo.reduce((sum, f) => sum + f.bytes, 0);
   let lastReport = 0;
   function report() {
@@ -74,7 +91,7 @@ async function precache() {
   // big files one fetch each, read as they arrive for the progress bar
   async function streamed(file) {
     const url = new URL(file.path, SCOPE).href;
-    const res = await fetch(request(file));
+    const res = await fetch(request(file, !firstVisit));
     if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
     const reader = res.clone().body.getReader();
     for (;;) {
@@ -85,10 +102,19 @@ async function precache() {
     }
     await cache.put(url, res);
   }
-  // the many small ones in one batch: one cache write instead of one per file
+  // the many small ones in one batch: one cache write instead of one per file; on a
+  // first visit one put each (a batch is slower, and these are not checked here)
   async function batch(small) {
     if (!small.length) return;
-    await cache.addAll(small.map(request));
+    if (firstVisit) {
+      await Promise.all(small.map(async (file) => {
+        const res = await fetch(request(file, false));
+        if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+        await cache.put(new URL(file.path, SCOPE).href, res);
+      }));
+    } else {
+      await cache.addAll(small.map((f) => request(f)));
+    }
     loaded += small.reduce((sum, f) => sum + f.bytes, 0);
     report();
   }
@@ -98,25 +124,52 @@ async function precache() {
   const jobs = big.slice(0, 1).map(streamed);
   jobs.push(batch(todo.filter((f) => f.bytes < STREAM_BYTES)));
   await Promise.all([...jobs, ...big.slice(1).map(streamed)]);
-  await cache.put(MANIFEST, response);  // last: the check of later worker starts reads it
+  // last: the check of later worker starts reads it
+  await cache.put(firstVisit ? PENDING : MANIFEST, response);
   broadcast({ type: "precache-progress", loaded: total, total });
 }
 
+/** A first visit's start files went into the cache unchecked: check each against the
+ * manifest's sum, drop a wrong one and fetch it again (checked), then keep the manifest,
+ * which makes the offline copy whole. */
+async function checkFirstVisit(cache, pending) {
+  const manifest = await pending.clone().json();
+  const wrong = [];
+  for (const file of precached(manifest).filter((f) => BOOT.test(f.path))) {
+    const url = new URL(file.path, SCOPE).href;
+    const hit = await cache.match(url);
+    if (hit && (await sha256hex(await hit.arrayBuffer())) !== file.sha256) {
+      console.warn(`carelog: ${file.path} came with other bytes than this build's; fetching it again`);
+      wrong.push(file);
+      await cache.delete(url);
+    }
+  }
+  if (wrong.length) await cache.addAll(wrong.map((f) => request(f)));
+  await cache.put(MANIFEST, pending);
+  await cache.delete(PENDING);
+}
+
 /** The files the install left for later (or a tail a closed tab cut short), in one
- * batch: checked once per worker start; a request that misses the cache waits for it. */
+ * batch: checked once per worker start; a request that misses the cache waits for it.
+ * Then, after a first visit, the check of its start files (not waited for by requests). */
 function completeCache() {
   if (!checked) {
+    const warn = (error) => {
+      console.warn("carelog: offline copy incomplete, completed on a later visit:", error && error.message);
+    };
+    let pending = null;
     checked = (async () => {
       const cache = await caches.open(CACHE);
-      const kept = await cache.match(MANIFEST);
+      const kept = (await cache.match(MANIFEST)) || (pending = await cache.match(PENDING));
       if (!kept) return;
-      const todo = await missing(cache, await kept.json());
-      if (todo.length) await cache.addAll(todo.map(request));
-    })().catch((error) => {
-      console.warn("carelog: offline copy incomplete, completed on a later visit:", error && error.message);
-    });
+      const todo = await missing(cache, await kept.clone().json());
+      if (todo.length) await cache.addAll(todo.map((f) => request(f)));
+    })().catch(warn);
+    verified = checked.then(async () => {
+      if (pending) await checkFirstVisit(await caches.open(CACHE), pending);
+    }).catch(warn);
   }
-  return checked;
+  return verified;
 }
 
 self.addEventListener("install", (event) => {
@@ -142,7 +195,7 @@ self.addEventListener("message", (event) => {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" || !request.url.startsWith(SCOPE)) return;
-  event.waitUntil(completeCache());
+  event.waitUntil(completeCache());  // the worker lives on until the copy is whole
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     const url = new URL(request.url);

@@ -64,3 +64,51 @@ def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, d
     # the big runtime was downloaded once (by the precache), not twice
     wasm = [p for p in app_server.requests if p.startswith("/carelog/sub/vendor/pyodide/pyodide.asm.wasm")]
     assert len(wasm) == 1, wasm
+
+
+MANIFEST_KEPT = """async ([build, url]) => {
+  const cache = await caches.open(`carelog-${build}`);
+  return [!!(await cache.match(url)), !!(await cache.match(url + "?unchecked"))];
+}"""
+
+
+def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(page, app_server, dist_dir):
+    """A first visit caches its start files without integrity checks (the page waits
+    for them) and checks them right after: a file that came with other bytes than the
+    build's (e.g. a stale copy from a cache on the way) is dropped and fetched again,
+    checked, and only then is the manifest kept, which makes the offline copy whole."""
+    manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
+    target = "vendor/pyscript/core.css"  # a start file the page loads (extra bytes do no harm)
+    entry = next(f for f in manifest["files"] if f["path"] == target)
+    served: list[str] = []
+
+    def once_wrong(route):
+        if served:
+            served.append("right")
+            route.continue_()
+            return
+        served.append("wrong")
+        response = route.fetch()
+        route.fulfill(response=response, body=response.body() + b"\n/* not this build */\n")
+
+    page.context.route(f"**/{target}", once_wrong)
+    page.goto(app_server.url)
+    wait_ready(page)
+    page.wait_for_function(f"({MANIFEST_KEPT})([{manifest['build']!r}, {app_server.url + 'asset-manifest.json'!r}])"
+                           ".then(([kept, pending]) => kept && !pending)", timeout=60_000)
+    assert served[:2] == ["wrong", "right"], served
+    cached = page.evaluate(CACHE_REPORT, manifest["build"])
+    assert cached[app_server.url + target] == [entry["bytes"], entry["sha256"]]
+    wrong = sorted(f["path"] for f in manifest["files"] if f["path"] not in manifest["lazy"]
+                   and cached.get(app_server.url + f["path"]) != [f["bytes"], f["sha256"]])
+    assert wrong == []
+
+
+def test_a_first_visit_keeps_the_manifest_once_its_files_are_checked(page, app_server, dist_dir):
+    manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
+    page.goto(app_server.url)
+    wait_ready(page)
+    check = f"({MANIFEST_KEPT})([{manifest['build']!r}, {app_server.url + 'asset-manifest.json'!r}])"
+    page.wait_for_function(f"{check}.then(([kept, pending]) => kept && !pending)", timeout=60_000)
+    # the kept manifest is this build's, and the worker serves it (offline checks read it)
+    assert page.evaluate("fetch('./asset-manifest.json').then(r => r.json()).then(m => m.build)") == manifest["build"]
