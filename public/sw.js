@@ -18,8 +18,9 @@
 //   visit's start files are not, since the page waits for them and a checked fetch
 //   passes every byte through this worker (~300 ms of a first start here): they go
 //   straight into the cache, the page starts on them (as it would from the
-//   network), and they are checked right after; a wrong one is dropped and fetched
-//   again, checked. Until then the manifest is kept under PENDING.
+//   network), and they are checked once the page says it is ready ("app-ready",
+//   or after CHECK_WAIT_MS); a wrong one is dropped and fetched again, checked.
+//   Until then the manifest is kept under PENDING.
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
 //   cache only, so one page load never mixes files of two builds. The first
@@ -38,6 +39,9 @@ const PENDING = `${MANIFEST}?unchecked`;  // a first visit's manifest until its 
 const BOOT = /^(vendor\/(?!pyodide\/segno-)|app\/|main\.py$|pyscript\.json$|js\/fast-start\.mjs$)/;
 let checked = null;  // this worker start's completeness check and tail fetch (a Promise)
 let verified = null;  // and then the check of a first visit's unchecked start files (a Promise)
+const CHECK_WAIT_MS = 15000;  // the check waits this long at most for the page to be ready
+let pageReady;  // resolved by the page's "app-ready" message
+const appReady = new Promise((resolve) => { pageReady = resolve; });
 
 function hexToBase64(hex) {
   let bin = "";
@@ -166,7 +170,10 @@ function completeCache() {
       if (todo.length) await cache.addAll(todo.map((f) => request(f)));
     })().catch(warn);
     verified = checked.then(async () => {
-      if (pending) await checkFirstVisit(await caches.open(CACHE), pending);
+      if (!pending) return;
+      // not while the page starts Python (both would compete for the CPU): once it is ready
+      await Promise.race([appReady, new Promise((resolve) => setTimeout(resolve, CHECK_WAIT_MS))]);
+      await checkFirstVisit(await caches.open(CACHE), pending);
     }).catch(warn);
   }
   return verified;
@@ -190,6 +197,7 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
+  if (event.data && event.data.type === "app-ready") pageReady();
 });
 
 self.addEventListener("fetch", (event) => {

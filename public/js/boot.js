@@ -76,6 +76,9 @@ function ready() {
   $("boot").hidden = true;
   $("app").hidden = false;
   setState("ready");
+  // the service worker checks a first visit's files once the start no longer needs the CPU
+  const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+  if (worker) worker.postMessage({ type: "app-ready" });
   return afterPaint();
 }
 
