@@ -23,8 +23,9 @@ LATER = ("carelog.ui.report_views", "carelog.ui.chart_views", "carelog.ui.timeli
          "carelog.ui.safety_views", "carelog.ui.conflict_views", "carelog.interop.fhir_import",
          "carelog.interop.csv_export", "carelog.interop.report", "carelog.ui.sync_dom", "carelog.sync.engine")
 # imported on first use, not by the first screen: URL quoting (urllib.parse imports ipaddress),
-# ids (uuid), and the sync adapter's WebCrypto that a backup uses
-FIRST_USE = ("urllib.parse", "ipaddress", "uuid", "carelog.adapters.browser_sync", "carelog.sync.format")
+# ids (uuid), alert ids (hashlib), and the sync adapter's WebCrypto that a backup uses
+FIRST_USE = ("urllib.parse", "ipaddress", "uuid", "hashlib", "carelog.adapters.browser_sync",
+             "carelog.sync.format")
 DROP_SNAPSHOT = ("caches.keys().then(keys => Promise.all(keys.filter(k => k.startsWith('carelog-snapshot-'))"
                  ".map(k => caches.delete(k))))")
 
