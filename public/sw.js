@@ -25,8 +25,9 @@
 // - fetch: same-origin GET requests are served cache-first from this build's
 //   cache only, so one page load never mixes files of two builds. The first
 //   fetch event of each worker start checks that the cache holds the whole
-//   build (the manifest is kept in it) and fetches what is missing, e.g. a tail
-//   that a closed tab cut short.
+//   build (the manifest is kept in it, or under PENDING until a first visit's
+//   check) and fetches what is missing, e.g. a tail that a closed tab cut
+//   short, then finishes a first visit's check if a closed tab cut it short.
 // A new build waits until the page asks for it ("skip-waiting"), which the app
 // only offers outside of an entry form.
 const BUILD_ID = "__BUILD_ID__";
