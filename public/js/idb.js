@@ -441,7 +441,7 @@ class Database {
     const kinds = q.kinds && q.kinds.length ? q.kinds : null;
     const single = kinds && kinds.length === 1;
     // a transaction per read: decrypting (the lock) awaits WebCrypto, which ends a transaction
-    const index = () => this.db.transaction("events", "readonly").objectStore("events")
+    const index = (tx = this.db.transaction("events", "readonly")) => tx.objectStore("events")
       .index(single ? "by_recipient_kind_at" : "by_recipient_at");
     const key = single ? (at) => [q.recipient, kinds[0], at] : (at) => [q.recipient, at];
     const kindSet = kinds && !single ? new Set(kinds) : null;
@@ -467,7 +467,7 @@ class Database {
     const whole = IDBKeyRange.bound(key(q.start ?? 0), key(q.end ?? 1e14), false, true);
     // the range's ends and the arriving events (arriving.js) in it, at once, in one transaction
     const first = this.db.transaction(["events", ...arriving.storesOf(this.db)], "readonly");
-    const ends = first.objectStore("events").index(single ? "by_recipient_kind_at" : "by_recipient_at");
+    const ends = index(first);
     // a date range: its count (keys only) sizes the first window to about a page of
     // rows, if they were spread evenly (older rows are slower to read than a day's worth)
     const [late, newest, oldest, count] = await Promise.all([this.arrivingIn(span0, first),
