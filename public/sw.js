@@ -60,7 +60,9 @@ async function sha256hex(buffer) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const request = (file, check = true) => new Request(new URL(file.path, SCOPE).href,
+const urlOf = (file) => new URL(file.path, SCOPE).href;
+
+const request = (file, check = true) => new Request(urlOf(file),
   check ? { cache: "no-store", integrity: `sha256-${hexToBase64(file.sha256)}` } : { cache: "no-store" });
 
 /** The manifest's files but the lazy ones: what the offline copy holds. */
@@ -72,7 +74,7 @@ function precached(manifest) {
 /** The precached files not in the cache yet. */
 async function missing(cache, manifest) {
   const cached = new Set((await cache.keys()).map((r) => r.url));
-  return precached(manifest).filter((f) => !cached.has(new URL(f.path, SCOPE).href));
+  return precached(manifest).filter((f) => !cached.has(urlOf(f)));
 }
 
 async function precache() {
@@ -93,11 +95,14 @@ async function precache() {
     const now = Date.now();
     if (now - lastReport > 100) { lastReport = now; broadcast({ type: "precache-progress", loaded, total }); }
   }
-  // big files one fetch each, read as they arrive for the progress bar
-  async function streamed(file) {
-    const url = new URL(file.path, SCOPE).href;
+  async function fetched(file) {
     const res = await fetch(request(file, !firstVisit));
     if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
+    return res;
+  }
+  // big files one fetch each, read as they arrive for the progress bar
+  async function streamed(file) {
+    const res = await fetched(file);
     const reader = res.clone().body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
@@ -105,18 +110,14 @@ async function precache() {
       loaded += value.byteLength;
       report();
     }
-    await cache.put(url, res);
+    await cache.put(urlOf(file), res);
   }
   // the many small ones in one batch: one cache write instead of one per file; on a
   // first visit one put each (a batch is slower, and these are not checked here)
   async function batch(small) {
     if (!small.length) return;
     if (firstVisit) {
-      await Promise.all(small.map(async (file) => {
-        const res = await fetch(request(file, false));
-        if (!res.ok) throw new Error(`${file.path}: HTTP ${res.status}`);
-        await cache.put(new URL(file.path, SCOPE).href, res);
-      }));
+      await Promise.all(small.map(async (file) => cache.put(urlOf(file), await fetched(file))));
     } else {
       await cache.addAll(small.map((f) => request(f)));
     }
@@ -141,7 +142,7 @@ async function checkFirstVisit(cache, pending) {
   const manifest = await pending.clone().json();
   const wrong = [];
   for (const file of precached(manifest).filter((f) => BOOT.test(f.path))) {
-    const url = new URL(file.path, SCOPE).href;
+    const url = urlOf(file);
     const hit = await cache.match(url);
     if (hit && (await sha256hex(await hit.arrayBuffer())) !== file.sha256) {
       console.warn(`carelog: ${file.path} came with other bytes than this build's; fetching it again`);
