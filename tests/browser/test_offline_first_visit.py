@@ -68,8 +68,14 @@ def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, d
 
 MANIFEST_KEPT = """async ([build, url]) => {
   const cache = await caches.open(`carelog-${build}`);
-  return [!!(await cache.match(url)), !!(await cache.match(url + "?unchecked"))];
+  return !!(await cache.match(url)) && !(await cache.match(url + "?unchecked"));
 }"""
+
+
+def wait_manifest_kept(page, app_server, manifest) -> None:
+    """The worker has checked the first visit's files: the manifest kept, the pending one gone."""
+    page.wait_for_function(MANIFEST_KEPT, arg=[manifest["build"], app_server.url + "asset-manifest.json"],
+                           timeout=60_000)
 
 
 def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(page, app_server, dist_dir):
@@ -94,8 +100,7 @@ def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(p
     page.context.route(f"**/{target}", once_wrong)
     page.goto(app_server.url)
     wait_ready(page)
-    page.wait_for_function(f"({MANIFEST_KEPT})([{manifest['build']!r}, {app_server.url + 'asset-manifest.json'!r}])"
-                           ".then(([kept, pending]) => kept && !pending)", timeout=60_000)
+    wait_manifest_kept(page, app_server, manifest)
     assert served[:2] == ["wrong", "right"], served
     cached = page.evaluate(CACHE_REPORT, manifest["build"])
     assert cached[app_server.url + target] == [entry["bytes"], entry["sha256"]]
@@ -108,7 +113,6 @@ def test_a_first_visit_keeps_the_manifest_once_its_files_are_checked(page, app_s
     manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
     page.goto(app_server.url)
     wait_ready(page)
-    check = f"({MANIFEST_KEPT})([{manifest['build']!r}, {app_server.url + 'asset-manifest.json'!r}])"
-    page.wait_for_function(f"{check}.then(([kept, pending]) => kept && !pending)", timeout=60_000)
+    wait_manifest_kept(page, app_server, manifest)
     # the kept manifest is this build's, and the worker serves it (offline checks read it)
     assert page.evaluate("fetch('./asset-manifest.json').then(r => r.json()).then(m => m.build)") == manifest["build"]
