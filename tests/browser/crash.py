@@ -130,7 +130,13 @@ def run_cycle(chromium, server, profile: Path, cycle: int, kill_after_s: float, 
         if page.locator("main h1").inner_text() == "Welcome to carelog":
             setup_person(page, "Crash Tester", RECIPIENT_NAME)
         wait_screen(page, RECIPIENT_NAME)
-        timer = threading.Timer(kill_after_s, lambda: setattr(result, "killed", kill_browser(profile)))
+        kill_started = threading.Event()
+
+        def kill_now() -> None:
+            kill_started.set()  # set first: the page may report itself closed before kill_browser returns
+            result.killed = kill_browser(profile)
+
+        timer = threading.Timer(kill_after_s, kill_now)
         timer.start()
         try:
             for n in range(max_entries):
@@ -143,6 +149,9 @@ def run_cycle(chromium, server, profile: Path, cycle: int, kill_after_s: float, 
                 result.confirmed.append(text)
                 page.locator("main a.log-button[data-kind=note]").wait_for(timeout=10_000)
         except Exception:
+            if not kill_started.is_set():
+                raise
+            timer.join()  # the kill is under way: let it finish and record whether it found the browser
             if not result.killed:
                 raise
         finally:
