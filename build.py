@@ -23,13 +23,16 @@ Output layout (dist/ is wiped and rewritten on every build):
     pyscript.json               PyScript config, relative URLs only; its interpreter is
                                 js/fast-start.mjs (Pyodide with a memory snapshot)
     app/carelog-<ver>-py3-none-any.whl   the package's modules slimmed (docstrings and
-                                comments out, line numbers kept) and stored
+                                comments out, line numbers kept) and stored; the
+                                first screen's core as the browser's .pyc instead
+                                (FIRST_SCREEN, compiled by Pyodide under Node)
     vendor/pyodide/             Pyodide core + vendored wheels (segno's slimmed and stored,
                                 under its own name) + rewritten lock;
                                 python_stdlib-app.zip (trimmed, slimmed, stored: what the
                                 app loads; the full python_stdlib.zip is lazy) and
-                                tzdata-stored.zip (the tzdata wheel's files, stored; PyScript
-                                copies it next to the app and main.py imports from it)
+                                tzdata-stored.zip (the tzdata wheel's files zoneinfo reads,
+                                stored; PyScript copies it next to the app and main.py
+                                imports from it)
     vendor/pyscript/            @pyscript/core dist/ without source maps
     asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path]}
     <file>.gz                   gzip copies of the compressible files (not in the manifest),
@@ -59,6 +62,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tokenize
 import zipfile
@@ -78,6 +82,16 @@ SLIMMED = ("segno",)
 # imported from there (py/main.py puts it on sys.path): not unpacked, ~600 files fewer to write
 UNPACKED = ("tzdata",)
 BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
+# what py/main.py imports before the app is ready: its module-level imports, the browser
+# adapters open_for_browser picks, the lock and storage panels it mounts. These and what
+# they import ship compiled (first_screen_modules, compile_for_browser); the rest as source.
+FIRST_SCREEN = ("carelog.bootstrap", "carelog.ports", "carelog.ui.controller", "carelog.ui.dom",
+                "carelog.ui.lock_dom", "carelog.ui.safety_dom", "carelog.adapters.browser",
+                "carelog.adapters.webcrypto_vault", "carelog.adapters.browser_vitaldays")
+# ...except the screens: mostly text, quick to compile and twice as big as bytecode (the
+# domain, services and adapters save ~2.8 ms of a start per KB the first visit grows, the
+# screens ~1.4: docs/BENCHMARKS.md, "Cold start: the first screen's modules compiled")
+LEFT_AS_SOURCE = ("carelog.ui.",)
 # (PyScript's core imports its py-editor, py-terminal and py-game plugins at every
 # start: they are small and precached; the editor and terminal libraries they load
 # only for an editor or terminal element are not.)
@@ -94,6 +108,8 @@ GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".
 STDLIB_LIST = "browser-stdlib.txt"  # the stdlib modules the trimmed zip keeps (tests/stdlib_list.py)
 TRIMMED_STDLIB = "python_stdlib-app.zip"
 STORED_TZDATA = "tzdata-stored.zip"  # the tzdata wheel's files, stored (not deflated): its .gz is half the wheel
+# tzdata files zoneinfo never reads: the rules' source text, the country tables, the wheel's RECORD
+ZONE_RULES_LEFT_OUT = ("tzdata/zoneinfo/tzdata.zi", ".tab", ".dist-info/RECORD")
 NPM_HINT = "install Node.js 20+ and npm: apt-get install nodejs npm"
 
 
@@ -213,12 +229,22 @@ def fetch_wheels(root: Path) -> list[Path]:
 
 # --------------------------------------------------------------------------- outputs
 
-def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple) -> None:
+def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple, compiled: set[str] = frozenset(),
+                    pyodide_dir: Path | None = None) -> None:
     """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest, each
     slimmed like the trimmed stdlib (slim_source: docstrings and comments out, every
-    line kept in place, kept as it is unless it parses to the same code)."""
+    line kept in place, kept as it is unless it parses to the same code).
+
+    The modules named in compiled (not packages' __init__) ship as the browser's
+    bytecode instead (compile_for_browser: ``name.pyc`` in place of ``name.py``),
+    so a first start does not compile them."""
     entries = [(f"{APP_NAME}/{p.as_posix()}", slim_source((pkg_dir / p).read_text("utf-8")).encode("utf-8"))
                for p in rel_files(pkg_dir) if p.suffix == ".py" and "__pycache__" not in p.parts]
+    chosen = {name: data for name, data in entries
+              if module_name(name) in compiled and not name.endswith("/__init__.py")}
+    if chosen:
+        bytecode = compile_for_browser(chosen, require(pyodide_dir, "Pyodide for the browser's bytecode"))
+        entries = sorted((name + "c", bytecode[name]) if name in chosen else (name, data) for name, data in entries)
     info = f"{APP_NAME}-{APP_VERSION}.dist-info"
     entries.append((f"{info}/METADATA", (
         f"Metadata-Version: 2.1\nName: {APP_NAME}\nVersion: {APP_VERSION}\n"
@@ -236,6 +262,70 @@ def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple) -> None:
             zi.create_system = 3  # unix, whatever OS builds it
             zi.external_attr = 0o644 << 16
             zf.writestr(zi, data)
+
+
+def module_name(path: str) -> str:
+    """The module a .py/.pyc path in a wheel or zip holds ("carelog/ui/__init__.py" -> "carelog.ui")."""
+    parts = path.rsplit(".", 1)[0].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def first_screen_modules(py_dir: Path) -> set[str]:
+    """The app's modules a start imports before its first screen is ready, but for
+    LEFT_AS_SOURCE: FIRST_SCREEN and what they import at module level, found by
+    importing them in a fresh CPython (the core is pure Python; the browser glue
+    imports ``js`` only when it runs)."""
+    code = ("import json, sys\n"
+            f"for name in {FIRST_SCREEN!r}: __import__(name)\n"
+            f"print(json.dumps(sorted(m for m in sys.modules if m == {APP_NAME!r} or m.startswith({APP_NAME + '.'!r}))))")
+    result = subprocess.run([sys.executable, "-E", "-c", code], cwd=py_dir, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"could not import the first screen's modules: {result.stderr.strip()[-2000:]}")
+    return {name for name in json.loads(result.stdout.strip().splitlines()[-1]) if not name.startswith(LEFT_AS_SOURCE)}
+
+
+# Node runs Pyodide (the same runtime the browser loads) to compile the sources:
+# argv = Pyodide's folder, a folder of .py files; each gets a .pyc beside it.
+# PYTHONNODEBUGRANGES keeps line numbers but not column ranges (a third smaller);
+# PYTHONHASHSEED=0 makes sets of constants marshal in one order (a deterministic build).
+_COMPILE_JS = """
+const [indexURL, folder] = process.argv.slice(-2);
+const { loadPyodide } = await import(indexURL + "/pyodide.mjs");
+const py = await loadPyodide({ indexURL: indexURL + "/", env: { PYTHONNODEBUGRANGES: "1", PYTHONHASHSEED: "0" } });
+py.FS.mkdirTree("/build");
+py.FS.mount(py.FS.filesystems.NODEFS, { root: folder }, "/build");
+py.runPython(`
+import importlib.util, marshal, os
+for root, _, files in sorted(os.walk("/build")):
+    for file in sorted(files):
+        if file.endswith(".py"):
+            path = os.path.join(root, file)
+            with open(path, "rb") as source:
+                code = compile(source.read(), os.path.relpath(path, "/build"), "exec", dont_inherit=True)
+            with open(path + "c", "wb") as out:
+                out.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+`);
+"""
+
+
+def compile_for_browser(sources: dict[str, bytes], pyodide_dir: Path) -> dict[str, bytes]:
+    """{wheel path: source} -> {wheel path: .pyc bytes} for the browser's Python,
+    compiled by Pyodide under Node (the build machine's CPython has another
+    bytecode). The header is the magic number and 12 zero bytes: a module with no
+    source beside it is loaded without checking a date or hash."""
+    node = shutil.which("node")
+    if not node:
+        raise BuildError(f"node not found on PATH; {NPM_HINT}")
+    with tempfile.TemporaryDirectory(prefix="carelog-pyc-") as tmp:
+        folder = Path(tmp)
+        for name, data in sources.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        result = subprocess.run([node, "--input-type=module", "-e", _COMPILE_JS, "--", str(pyodide_dir.resolve()),
+                                 str(folder)], capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise BuildError(f"compiling the app for the browser failed: {(result.stderr or result.stdout)[-2000:]}")
+        return {name: (folder / (name + "c")).read_bytes() for name in sources}
 
 
 def urlsafe_digest(data: bytes) -> str:
@@ -337,8 +427,7 @@ def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: P
         for name in zf.namelist():
             if not name.endswith(".py"):
                 continue
-            parts = name[:-3].split("/")
-            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            module = module_name(name)
             if module in keep:
                 entries.append((name, slim_source(zf.read(name).decode("utf-8")).encode("utf-8")))
             else:
@@ -353,11 +442,21 @@ def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: P
     return {"kept": kept, "omitted": len(omitted)}
 
 
-def write_stored_copy(archive: Path, dest: Path, date_time: tuple, slim: bool = False) -> None:
+def write_stored_copy(archive: Path, dest: Path, date_time: tuple, slim: bool = False,
+                      zone_rules: bool = False) -> None:
     """dest: the files of a zip or wheel, stored uncompressed (for a smaller .gz copy);
-    with slim, each .py file slimmed (slim_source) and a wheel's RECORD re-hashed."""
+    with slim, each .py file slimmed (slim_source) and a wheel's RECORD re-hashed.
+
+    With zone_rules (the tzdata wheel), the files zoneinfo never reads are left out
+    (ZONE_RULES_LEFT_OUT) and the entries are written in the order of their bytes,
+    so a zone that is a copy of another (the tz database's links) sits next to it
+    and the .gz copy stores it once: 163 KB -> 89 KB gzipped."""
     with zipfile.ZipFile(archive) as zf:
         entries = {name: zf.read(name) for name in zf.namelist() if not name.endswith("/")}
+    order = sorted(entries)
+    if zone_rules:
+        entries = {name: data for name, data in entries.items() if not name.endswith(ZONE_RULES_LEFT_OUT)}
+        order = sorted(entries, key=lambda name: (entries[name], name))
     if slim:
         for name, data in entries.items():
             if name.endswith(".py"):
@@ -368,7 +467,7 @@ def write_stored_copy(archive: Path, dest: Path, date_time: tuple, slim: bool = 
                 for name, data in sorted(entries.items()) if name != record).encode() + f"{record},,\n".encode()
     tmp = dest.with_name(dest.name + ".tmp")
     with zipfile.ZipFile(tmp, "w") as out:
-        for name in sorted(entries):
+        for name in order:
             out.writestr(_stored_info(name, date_time), entries[name])
     tmp.replace(dest)
 
@@ -470,7 +569,8 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     copy_static(root, out)
-    build_app_wheel(root / "py" / APP_NAME, out / "app" / WHEEL_NAME, date_time)
+    build_app_wheel(root / "py" / APP_NAME, out / "app" / WHEEL_NAME, date_time,
+                    compiled=first_screen_modules(root / "py"), pyodide_dir=root / "node_modules" / "pyodide")
     vendor_pyodide(root / "node_modules" / "pyodide", wheels, out / "vendor" / "pyodide")
     vendor_pyscript(root / "node_modules" / "@pyscript" / "core" / "dist", out / "vendor" / "pyscript")
     write_trimmed_stdlib(out / "vendor" / "pyodide" / "python_stdlib.zip", read_stdlib_list(root / STDLIB_LIST),
@@ -481,7 +581,7 @@ def build(root: Path = ROOT, out: Path | None = None) -> dict:
             vendored = out / "vendor" / "pyodide" / wheel.name
             write_stored_copy(wheel, vendored, date_time, slim=True)
         if wheel.name.split("-")[0] in UNPACKED:
-            write_stored_copy(wheel, out / "vendor" / "pyodide" / STORED_TZDATA, date_time)
+            write_stored_copy(wheel, out / "vendor" / "pyodide" / STORED_TZDATA, date_time, zone_rules=True)
             files[f"./vendor/pyodide/{STORED_TZDATA}"] = f"./{STORED_TZDATA}"
     write_json(out / "pyscript.json", {"interpreter": "./js/fast-start.mjs", "files": files})
     manifest = write_manifest(out, root / "public" / "sw.js")

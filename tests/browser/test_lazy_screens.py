@@ -54,6 +54,13 @@ def test_first_visit_imports_the_other_screens_after_ready(page, app_server):
     all_loaded(page)
     loaded = run_python(page, f"import sys\n[name for name in {LATER!r} if name in sys.modules]")
     assert list(loaded) == list(LATER)
+    # the first screen's core came compiled (build.py FIRST_SCREEN); its views and the later modules as source
+    loaders = run_python(page, "import sys\n{name: [type(m.__spec__.loader).__name__, m.__file__.endswith('__init__.py')]"
+                               " for name, m in sys.modules.items() if name.startswith('carelog.') and m.__spec__}")
+    core = [name for name in modules if name.startswith("carelog.") and not name.startswith("carelog.ui.")
+            and not loaders[name][1]]
+    assert len(core) > 30 and {loaders[name][0] for name in core} == {"SourcelessFileLoader"}, core
+    assert {loaders[name][0] for name in (*LATER, "carelog.ui.dom")} == {"SourceFileLoader"}
     # the sync line came up after ready
     page.wait_for_function("document.getElementById('sync-root').childElementCount > 0", timeout=30_000)
     setup_person(page, "Ann", "Mum")

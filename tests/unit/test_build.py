@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ast
 import base64
+import datetime
 import gzip
 import hashlib
 import http.server
+import importlib.util
+import io
 import json
 import os
 import shutil
@@ -21,6 +24,7 @@ import threading
 import urllib.error
 import urllib.request
 import zipfile
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -128,7 +132,7 @@ def test_wheel_is_valid_and_importable(dist, tmp_path):
         assert zf.testzip() is None
         names = zf.namelist()
         assert "carelog/__init__.py" in names
-        assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+        assert not [n for n in names if "__pycache__" in n]
         info = "carelog-0.1.0.dist-info/"
         wheel_meta = zf.read(info + "WHEEL").decode()
         assert "Root-Is-Purelib: true" in wheel_meta and "Tag: py3-none-any" in wheel_meta
@@ -159,9 +163,10 @@ def test_app_wheel_is_slimmed_to_the_same_code(dist):
     slimmed = 0
     with zipfile.ZipFile(dist / "app" / build.WHEEL_NAME) as zf:
         modules = [n for n in zf.namelist() if n.endswith(".py")]
+        compiled = [n[:-1] for n in zf.namelist() if n.endswith(".pyc")]
         sources = sorted(f"carelog/{p.relative_to(REPO / 'py' / 'carelog').as_posix()}"
                          for p in (REPO / "py" / "carelog").rglob("*.py") if "__pycache__" not in p.parts)
-        assert sorted(modules) == sources
+        assert sorted(modules + compiled) == sources
         for name in modules:
             shipped = zf.read(name).decode("utf-8")
             original = (REPO / "py" / name).read_text("utf-8")
@@ -170,6 +175,41 @@ def test_app_wheel_is_slimmed_to_the_same_code(dist):
             slimmed += len(shipped) < len(original)
             assert ast.get_docstring(ast.parse(shipped)) in (None, ""), name
     assert slimmed > len(modules) // 2
+
+
+def test_the_first_screens_core_ships_as_the_browsers_bytecode(dist):
+    """The modules a start imports before its first screen, but for the screens'
+    views (LEFT_AS_SOURCE), ship as .pyc compiled by the browser's Python (its
+    magic number, not this CPython's); everything else stays source."""
+    with zipfile.ZipFile(dist / "app" / build.WHEEL_NAME) as zf:
+        compiled = {build.module_name(n): zf.read(n) for n in zf.namelist() if n.endswith(".pyc")}
+        source = {build.module_name(n) for n in zf.namelist() if n.endswith(".py")}
+        packages = {build.module_name(n) for n in zf.namelist() if n.endswith("/__init__.py")}
+    first = build.first_screen_modules(REPO / "py")
+    assert set(compiled) == first - packages  # a package's __init__ stays source (CPython imports the wheel)
+    assert {"carelog.care", "carelog.domain.careplan", "carelog.adapters.browser", "carelog.bootstrap"} <= first
+    assert not [name for name in first if name.startswith("carelog.ui.")]
+    assert {"carelog", "carelog.ui.views", "carelog.ui.controller", "carelog.sync.engine",
+            "carelog.interop.fhir_export"} <= source
+    magic = {data[:4] for data in compiled.values()}
+    assert len(magic) == 1 and magic != {importlib.util.MAGIC_NUMBER}
+    assert all(data[4:16] == bytes(12) for data in compiled.values())  # no date or hash to check
+
+
+def test_the_zone_rules_keep_every_zone_and_leave_out_what_zoneinfo_never_reads(dist):
+    original = build.find_wheel(REPO / ".cache" / "wheels", *next(
+        r for r in build.parse_requirements(REPO / "requirements-browser.txt") if r[0] == "tzdata"))
+    stored = dist / "vendor" / "pyodide" / build.STORED_TZDATA
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(stored) as after:
+        kept = set(after.namelist())
+        left_out = {n for n in before.namelist() if n not in kept}
+        assert left_out and all(n.endswith(build.ZONE_RULES_LEFT_OUT) for n in left_out)
+        assert "tzdata/zones" in kept and "tzdata/zoneinfo/America/New_York" in kept
+        for name in kept:
+            assert after.read(name) == before.read(name), name
+        assert {zi.compress_type for zi in after.infolist()} == {zipfile.ZIP_STORED}
+        zone = zoneinfo.ZoneInfo.from_file(io.BytesIO(after.read("tzdata/zoneinfo/Asia/Kathmandu")))
+    assert datetime.datetime(2024, 1, 1, 12, tzinfo=zone).utcoffset() == datetime.timedelta(hours=5, minutes=45)
 
 
 def test_segno_is_vendored_slimmed_and_stored_with_the_same_code(dist, tmp_path):
