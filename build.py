@@ -278,7 +278,7 @@ def first_screen_modules(py_dir: Path) -> set[str]:
     code = ("import json, sys\n"
             f"for name in {FIRST_SCREEN!r}: __import__(name)\n"
             f"print(json.dumps(sorted(m for m in sys.modules if m == {APP_NAME!r} or m.startswith({APP_NAME + '.'!r}))))")
-    result = subprocess.run([sys.executable, "-E", "-c", code], cwd=py_dir, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-E", "-B", "-c", code], cwd=py_dir, capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"could not import the first screen's modules: {result.stderr.strip()[-2000:]}")
     return {name for name in json.loads(result.stdout.strip().splitlines()[-1]) if not name.startswith(LEFT_AS_SOURCE)}
