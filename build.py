@@ -378,7 +378,12 @@ def slim_source(source: str) -> str:
     """source without comments (but on its first two lines: coding cookies) and with
     each docstring's text removed (what `python -OO` drops), every line kept where it
     was so tracebacks still point at the right line. The result must parse to the same
-    code; a source this Python cannot parse, or any doubt, gives source unchanged."""
+    code; a source this Python cannot parse, or any doubt, gives source unchanged.
+
+    A one-line docstring becomes ".", not empty or a space (Python 3.13+ strips a
+    docstring's white space): a dataclass whose docstring is empty makes one from
+    its signature at import (inspect.signature, ~33 of the first screen's ~240 ms
+    of module bodies in the browser, profiled)."""
     try:
         before = _docstring_free(ast.parse(source))
         lines = source.splitlines(keepends=True)
@@ -391,7 +396,7 @@ def slim_source(source: str) -> str:
         spans = [(v.lineno, v.col_offset, v.end_lineno, v.end_col_offset)
                  for v in _docstring_nodes(ast.parse(b"".join(data)))]
         for first, col, last, end_col in sorted(spans, reverse=True):
-            blank = b"'''" + b"\n" * (last - first) + b"'''"
+            blank = b"'''" + (b"\n" * (last - first) or b".") + b"'''"
             head, tail = data[first - 1][:col], data[last - 1][end_col:]
             data[first - 1:last] = (head + blank + tail).splitlines(keepends=True)
         slim = b"".join(data).decode("utf-8")

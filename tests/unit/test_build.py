@@ -173,7 +173,7 @@ def test_app_wheel_is_slimmed_to_the_same_code(dist):
             assert len(shipped.splitlines()) == len(original.splitlines()), name
             assert build._docstring_free(ast.parse(shipped)) == build._docstring_free(ast.parse(original)), name
             slimmed += len(shipped) < len(original)
-            assert ast.get_docstring(ast.parse(shipped)) in (None, ""), name
+            assert ast.get_docstring(ast.parse(shipped)) in (None, "", "."), name  # "." for a one-line one
     assert slimmed > len(modules) // 2
 
 

@@ -71,6 +71,16 @@ def test_slim_source_keeps_the_code_and_every_line():
     assert namespace["f"](3) == 3 and namespace["A"].x == "# not a comment"
 
 
+def test_a_slimmed_one_line_docstring_is_not_empty_so_a_dataclass_keeps_it():
+    """An empty docstring makes dataclasses build one from inspect.signature at import."""
+    source = 'import dataclasses\n@dataclasses.dataclass\nclass P:\n    """A point."""\n    x: int = 0\n'
+    namespace = {}
+    exec(compile(build.slim_source(source), "slim", "exec"), namespace)
+    assert namespace["P"].__doc__ == "."
+    exec(compile(build.slim_source('def f():\n    """Doc\n    more."""\n'), "slim", "exec"), namespace)
+    assert namespace["f"].__doc__ == "\n"  # a longer one keeps its line breaks (and its lines)
+
+
 def test_slim_source_leaves_a_coding_cookie_and_unparsable_text_alone():
     cookie = "# -*- coding: latin-1 -*-\nx = 1  # note\n"
     assert build.slim_source(cookie).startswith("# -*- coding: latin-1 -*-\n")
