@@ -229,8 +229,7 @@ def fetch_wheels(root: Path) -> list[Path]:
 
 # --------------------------------------------------------------------------- outputs
 
-def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple, compiled: set[str] = frozenset(),
-                    pyodide_dir: Path | None = None) -> None:
+def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple, compiled: set[str], pyodide_dir: Path) -> None:
     """Write a deterministic py3-none-any wheel of pkg_dir's .py files to dest, each
     slimmed like the trimmed stdlib (slim_source: docstrings and comments out, every
     line kept in place, kept as it is unless it parses to the same code).

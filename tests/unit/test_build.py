@@ -196,9 +196,14 @@ def test_the_first_screens_core_ships_as_the_browsers_bytecode(dist):
     assert all(data[4:16] == bytes(12) for data in compiled.values())  # no date or hash to check
 
 
+def pinned_wheel(name: str) -> Path:
+    """The wheel of requirements-browser.txt's pin of name, as the build fetched it."""
+    pin = next(r for r in build.parse_requirements(REPO / "requirements-browser.txt") if r[0] == name)
+    return build.find_wheel(REPO / ".cache" / "wheels", *pin)
+
+
 def test_the_zone_rules_keep_every_zone_and_leave_out_what_zoneinfo_never_reads(dist):
-    original = build.find_wheel(REPO / ".cache" / "wheels", *next(
-        r for r in build.parse_requirements(REPO / "requirements-browser.txt") if r[0] == "tzdata"))
+    original = pinned_wheel("tzdata")
     stored = dist / "vendor" / "pyodide" / build.STORED_TZDATA
     with zipfile.ZipFile(original) as before, zipfile.ZipFile(stored) as after:
         kept = set(after.namelist())
@@ -215,8 +220,7 @@ def test_the_zone_rules_keep_every_zone_and_leave_out_what_zoneinfo_never_reads(
 def test_segno_is_vendored_slimmed_and_stored_with_the_same_code(dist, tmp_path):
     """segno's wheel (QR codes) keeps its name and code; its modules lose their
     docstrings (line numbers kept), its RECORD matches, and it still makes codes."""
-    original = build.find_wheel(REPO / ".cache" / "wheels", *next(
-        r for r in build.parse_requirements(REPO / "requirements-browser.txt") if r[0] == "segno"))
+    original = pinned_wheel("segno")
     vendored = dist / "vendor" / "pyodide" / original.name
     with zipfile.ZipFile(original) as before, zipfile.ZipFile(vendored) as after:
         assert sorted(before.namelist()) == sorted(after.namelist())

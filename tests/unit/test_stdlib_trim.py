@@ -114,7 +114,7 @@ def test_the_build_serves_the_trimmed_zip_and_keeps_the_full_one_lazy(tmp_path):
     assert "vendor/pyodide/python_stdlib-app.zip" not in manifest["lazy"]
     assert (out / "vendor" / "pyodide" / "python_stdlib-app.zip.gz").is_file()
     with zipfile.ZipFile(out / "vendor" / "pyodide" / "python_stdlib-app.zip") as zf:
-        modules = {n[:-3].removesuffix("/__init__").replace("/", ".") for n in zf.namelist() if n.endswith(".py")}
+        modules = {build.module_name(n) for n in zf.namelist() if n.endswith(".py")}
     assert modules == (LISTED & set(stdlib_list.zip_modules(FULL_ZIP))) | {"carelog_stdlib_fallback"}
     assert "./vendor/pyodide/tzdata-stored.zip" in (out / "pyscript.json").read_text()
 
