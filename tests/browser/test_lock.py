@@ -29,8 +29,11 @@ RECOVERY_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$")
 
 # Every store of the database as text: bytes (iv, ciphertext) decoded as Latin-1,
 # so a sentinel anywhere in clear would show up in the dump.
-RAW_DUMP = "async () => {" + OPEN_APP_DB + """  const all = (store) => new Promise((resolve, reject) => {
-    const req = db.transaction(store, "readonly").objectStore(store).getAll();
+RAW_DUMP = "async () => {" + OPEN_APP_DB + """  // every store in ONE transaction: one snapshot, so a pack arranged meanwhile is in one place only
+  const names = ["events", "settings", "keys"].concat(db.objectStoreNames.contains("arriving") ? ["arriving"] : []);
+  const tx = db.transaction(names, "readonly");
+  const all = (store) => new Promise((resolve, reject) => {
+    const req = tx.objectStore(store).getAll();
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
@@ -42,10 +45,9 @@ RAW_DUMP = "async () => {" + OPEN_APP_DB + """  const all = (store) => new Promi
     return v;
   });
   // pulled events still waiting in packs (arriving.js) count as stored events, whatever the timing
-  const packs = db.objectStoreNames.contains("arriving") ? await all("arriving") : [];
-  const events = [...await all("events"), ...packs.flatMap((pack) => pack.records)];
-  const settings = await all("settings");
-  const keys = await all("keys");
+  const [stored, packs, settings, keys] = await Promise.all([
+    all("events"), names.includes("arriving") ? all("arriving") : [], all("settings"), all("keys")]);
+  const events = [...stored, ...packs.flatMap((pack) => pack.records)];
   db.close();
   return {
     dump: text(events) + text(settings) + text(keys),

@@ -59,11 +59,12 @@ json.dumps({"pulled": pulled, "before": before[0], "positions": before[1], "last
 RAW = """async () => {
   const db = await new Promise((res, rej) => { const r = indexedDB.open("feed-lock-check");
     r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-  const all = (store) => new Promise((res) => { const r = db.transaction(store).objectStore(store).getAll();
+  // one transaction, one snapshot: a pack arranged meanwhile (arriving.js) is counted once
+  const tx = db.transaction(["arriving", "events", "settings", "feed"]);
+  const all = (store) => new Promise((res) => { const r = tx.objectStore(store).getAll();
     r.onsuccess = () => res(r.result); });
-  // pulled events wait in packs until arranged (arriving.js): both are read, whatever the timing
-  const arriving = (await all("arriving")).flatMap((pack) => pack.records);
-  const events = [...await all("events"), ...arriving], settings = await all("settings"), feed = await all("feed");
+  const [packs, stored, settings, feed] = await Promise.all(["arriving", "events", "settings", "feed"].map(all));
+  const events = [...stored, ...packs.flatMap((pack) => pack.records)];
   db.close();
   return {events: JSON.stringify(events.map((row) => ({...row, sealed: row.sealed ? "x" : null}))),
           sealedEvents: events.filter((row) => row.sealed && row.payload === undefined).length,
