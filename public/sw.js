@@ -8,10 +8,13 @@
 //   On a first visit (no service worker yet) the page waits for this, so only
 //   the files the start needs from here on are fetched before it (BOOT: the
 //   runtime, PyScript, the app); the rest ("the tail": the shell the page has
-//   already loaded, icons, the snapshot worker, the QR code wheel) follows right
-//   after activation, while Python starts. A request for a tail file meanwhile
-//   waits for that fetch (nothing is downloaded twice). An update installs
-//   everything before it waits, as before (it may be applied offline).
+//   already loaded, icons, the snapshot worker, the QR code wheel) follows once
+//   the page says it is ready ("app-ready", or after CHECK_WAIT_MS): fetched while
+//   Python starts, it competed with the start for the two cores (~120 ms more in
+//   PyScript's core alone, bench/bench_start.py). A request that misses the cache
+//   meanwhile starts the tail at once and waits for it (nothing is downloaded
+//   twice). An update installs everything before it waits, as before (it may be
+//   applied offline).
 // - integrity: every file is checked against the manifest's sha256 before the
 //   offline copy counts as whole (the manifest is kept in the cache only then).
 //   An update's files are checked as they are fetched (fetch integrity). A first
@@ -24,8 +27,8 @@
 // - activate: delete other builds' caches; take control of open pages.
 // - fetch: same-origin GET requests are served cache-first from this build's
 //   cache only, so one page load never mixes files of two builds. The first
-//   fetch event of each worker start checks that the cache holds the whole
-//   build (the manifest is kept in it, or under PENDING until a first visit's
+//   fetch event of each worker start checks, once the page is ready, that the
+//   cache holds the whole build (the manifest is kept in it, or under PENDING until a first visit's
 //   check) and fetches what is missing, e.g. a tail that a closed tab cut
 //   short, then finishes a first visit's check if a closed tab cut it short.
 // A new build waits until the page asks for it ("skip-waiting"), which the app
@@ -43,6 +46,13 @@ let verified = null;  // and then the check of a first visit's unchecked start f
 const CHECK_WAIT_MS = 15000;  // the check waits this long at most for the page to be ready
 let pageReady;  // resolved by the page's "app-ready" message
 const appReady = new Promise((resolve) => { pageReady = resolve; });
+let missed;  // resolved by a request that missed the cache: the tail is wanted now
+const aMiss = new Promise((resolve) => { missed = resolve; });
+
+/** The page is ready, or CHECK_WAIT_MS have passed (a page that never gets there). */
+function readyOrLater() {
+  return Promise.race([appReady, new Promise((resolve) => setTimeout(resolve, CHECK_WAIT_MS))]);
+}
 
 function hexToBase64(hex) {
   let bin = "";
@@ -156,7 +166,8 @@ async function checkFirstVisit(cache, pending) {
 }
 
 /** The files the install left for later (or a tail a closed tab cut short), in one
- * batch: checked once per worker start; a request that misses the cache waits for it.
+ * batch: checked once per worker start, when the page is ready (its start goes first)
+ * or a request misses the cache (which waits for it).
  * Then, after a first visit, the check of its start files (not waited for by requests). */
 function completeCache() {
   if (!checked) {
@@ -165,6 +176,7 @@ function completeCache() {
     };
     let pending = null;
     checked = (async () => {
+      await Promise.race([readyOrLater(), aMiss]);
       const cache = await caches.open(CACHE);
       const kept = (await cache.match(MANIFEST)) || (pending = await cache.match(PENDING));
       if (!kept) return;
@@ -174,7 +186,7 @@ function completeCache() {
     verified = checked.then(async () => {
       if (!pending) return;
       // not while the page starts Python (both would compete for the CPU): once it is ready
-      await Promise.race([appReady, new Promise((resolve) => setTimeout(resolve, CHECK_WAIT_MS))]);
+      await readyOrLater();
       await checkFirstVisit(await caches.open(CACHE), pending);
     }).catch(warn);
   }
@@ -194,7 +206,7 @@ self.addEventListener("activate", (event) => {
     await Promise.all(names.filter((n) => n.startsWith("carelog-") && n !== CACHE).map((n) => caches.delete(n)));
     await self.clients.claim();
   })());
-  completeCache();  // the tail, while the page starts Python (not awaited: that would hold its fetches)
+  completeCache();  // the tail, once the page is ready (not awaited: that would hold its fetches)
 });
 
 self.addEventListener("message", (event) => {
@@ -213,7 +225,8 @@ self.addEventListener("fetch", (event) => {
     url.hash = "";
     const key = request.mode === "navigate" && url.href.endsWith("/") ? `${url.href}index.html` : url.href;
     let hit = await cache.match(key);
-    if (!hit && checked) {  // maybe a tail file being fetched: wait for it, never fetch twice
+    if (!hit && checked) {  // maybe a tail file: fetch the tail now and wait for it, never fetch twice
+      missed();
       await checked;
       hit = await cache.match(key);
     }

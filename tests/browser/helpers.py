@@ -111,6 +111,7 @@ class AppServer:
         self.base_path = base_path
         self.port: int | None = None
         self.requests: list[str] = []
+        self.request_times: list[tuple[str, float]] = []  # (path, time.time()) as each GET came in
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -128,9 +129,13 @@ class AppServer:
 
     def _handler(self):
         base = build.make_handler(self.folder, self.base_path)
-        log = self.requests
+        log, times = self.requests, self.request_times
 
         class Quiet(base):
+            def do_GET(self):  # noqa: N802 - stdlib name
+                times.append((self.path, time.time()))
+                super().do_GET()
+
             def log_message(self, format, *args):  # noqa: A002 - stdlib signature
                 log.append(self.path)
 
@@ -248,6 +253,19 @@ def wait_ready(page, timeout: int = READY_TIMEOUT_MS) -> None:
     if state != "ready":
         text = page.evaluate("(document.getElementById('boot-error') || {}).innerText || ''")
         pytest.fail(f"the app did not start (state {state!r}): {text}")
+
+
+OFFLINE_COPY_WHOLE = """() => caches.open(`carelog-${document.documentElement.dataset.build}`).then(async (cache) => {
+  const manifest = new URL("asset-manifest.json", location.href).href;
+  return !!(await cache.match(manifest)) && !(await cache.match(manifest + "?unchecked"));
+})"""
+
+
+def wait_offline_copy(page, timeout: int = 60_000) -> None:
+    """Wait until the service worker holds this build whole (public/sw.js): after a first
+    visit it fetches the files the start did not need once the app is ready, then checks
+    the start files and keeps the manifest. Before that an offline reload may fail."""
+    page.wait_for_function(OFFLINE_COPY_WHOLE, timeout=timeout)
 
 
 def wait_screen(page, heading: str | re.Pattern, timeout: int = 15_000) -> None:

@@ -3,7 +3,8 @@
 A full boot makes no request to another origin (the page guard fails the test
 on any) nor outside the sub-path, and afterwards the service worker's cache for
 this build holds every file of asset-manifest.json (but the "lazy" ones nothing
-loads), byte for byte.
+loads), byte for byte. The files the start does not need are fetched once the
+app is ready, not while Python starts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 
 import pytest
 
-from .helpers import wait_ready
+from .helpers import wait_offline_copy, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +37,7 @@ def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, d
     page.on("response", lambda r: runtime_responses.append(r) if "/vendor/" in r.url or "/app/" in r.url else None)
     page.goto(app_server.url)
     wait_ready(page)
+    wait_offline_copy(page)
 
     assert page.evaluate("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state") == "activated"
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == app_server.url + "sw.js"
@@ -66,18 +68,6 @@ def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, d
     assert len(wasm) == 1, wasm
 
 
-MANIFEST_KEPT = """async ([build, url]) => {
-  const cache = await caches.open(`carelog-${build}`);
-  return !!(await cache.match(url)) && !(await cache.match(url + "?unchecked"));
-}"""
-
-
-def wait_manifest_kept(page, app_server, manifest) -> None:
-    """The worker has checked the first visit's files: the manifest kept, the pending one gone."""
-    page.wait_for_function(MANIFEST_KEPT, arg=[manifest["build"], app_server.url + "asset-manifest.json"],
-                           timeout=60_000)
-
-
 def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(page, app_server, dist_dir):
     """A first visit caches its start files without integrity checks (the page waits
     for them) and checks them right after: a file that came with other bytes than the
@@ -100,7 +90,7 @@ def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(p
     page.context.route(f"**/{target}", once_wrong)
     page.goto(app_server.url)
     wait_ready(page)
-    wait_manifest_kept(page, app_server, manifest)
+    wait_offline_copy(page)
     assert served[:2] == ["wrong", "right"], served
     cached = page.evaluate(CACHE_REPORT, manifest["build"])
     assert cached[app_server.url + target] == [entry["bytes"], entry["sha256"]]
@@ -113,6 +103,39 @@ def test_a_first_visit_keeps_the_manifest_once_its_files_are_checked(page, app_s
     manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
     page.goto(app_server.url)
     wait_ready(page)
-    wait_manifest_kept(page, app_server, manifest)
+    wait_offline_copy(page)
     # the kept manifest is this build's, and the worker serves it (offline checks read it)
     assert page.evaluate("fetch('./asset-manifest.json').then(r => r.json()).then(m => m.build)") == manifest["build"]
+
+
+# The page's wall clock (s) when the boot marks it ready.
+READY_CLOCK = """new MutationObserver(() => {
+  const html = document.documentElement;
+  if (html && html.dataset.appState === "ready" && !globalThis.__readyAt) {
+    globalThis.__readyAt = (performance.timeOrigin + performance.now()) / 1000;
+  }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-app-state"] });"""
+
+
+def test_a_first_visit_fetches_what_the_start_does_not_need_once_the_app_is_ready(page, app_server, dist_dir):
+    """The QR code wheel and the snapshot worker (and the shell the page loaded itself)
+    are not needed to start: the worker fetches them once the page says it is ready, so
+    they do not compete with Python's start for the CPU. Each is fetched once."""
+    manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
+    later = [f["path"] for f in manifest["files"]
+             if f["path"].startswith("vendor/pyodide/segno-") or f["path"] == "js/snapshot-worker.mjs"]
+    assert len(later) == 2, later
+    page.add_init_script(READY_CLOCK)
+    first = len(app_server.request_times)  # the server serves the whole module's tests
+    page.goto(app_server.url)
+    wait_ready(page)
+    wait_offline_copy(page)
+    ready_at = page.evaluate("globalThis.__readyAt")
+    seen = app_server.request_times[first:]
+    runtime = [at for path, at in seen if path.split("?")[0].endswith("/pyodide.asm.wasm")]
+    assert len(runtime) == 1 and runtime[0] < ready_at  # the start's own files came before
+    for path in later:
+        times = [at for got, at in seen if got.split("?")[0] == app_server.base_path + path]
+        assert len(times) == 1, (path, times)
+        # the page marks itself ready, then tells the worker: a few ms before the worker's request
+        assert times[0] > ready_at - 0.05, f"{path} fetched {ready_at - times[0]:.2f} s before ready"

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from .helpers import run_python, wait_ready
+from .helpers import run_python, wait_offline_copy, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,7 @@ def test_zoneinfo_works_in_the_page_offline(make_page, app_server):
     assert first["tzdata"].startswith("2026")
     assert first["device"] == "Europe/Berlin"
 
+    wait_offline_copy(page)  # the first visit's copy is whole
     app_server.stop()  # offline from here: only the service worker answers
     try:
         page.reload()
