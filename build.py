@@ -34,7 +34,8 @@ Output layout (dist/ is wiped and rewritten on every build):
                                 stored; PyScript copies it next to the app and main.py
                                 imports from it)
     vendor/pyscript/            @pyscript/core dist/ without source maps
-    asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path]}
+    asset-manifest.json         {"build", "files": [{"path", "bytes", "sha256"}], "lazy": [path],
+                                 "start": [path]}
     <file>.gz                   gzip copies of the compressible files (not in the manifest),
                                 which `serve` sends with Content-Encoding: gzip
 
@@ -42,6 +43,8 @@ Output layout (dist/ is wiped and rewritten on every build):
 loads them (PyScript's code editor, terminal and MicroPython chunks; micropip and
 packaging, which only a pyscript.json "packages" entry would load). They stay in
 dist/ for whoever adds such a feature, but a first visit does not download them.
+"start" lists the files a first start needs from the service worker's cache
+(START_PATTERNS): a first visit fetches the other precached files once the app is ready.
 
 The build is deterministic: the same inputs and SOURCE_DATE_EPOCH (default
 315532800, 1980-01-01) give a byte-identical dist/. Every URL it writes is
@@ -101,7 +104,21 @@ LAZY_PATTERNS = ("vendor/pyscript/codemirror*", "vendor/pyscript/xterm*", "vendo
                  # fetched only when an import needs a module the trimmed zip left out (py/stdlib_fallback.py)
                  "vendor/pyodide/python_stdlib.zip",
                  # PyScript copies tzdata-stored.zip instead (the same files)
-                 "vendor/pyodide/tzdata-*.whl")
+                 "vendor/pyodide/tzdata-*.whl",
+                 # the code editor's completion, imported only by the codemirror chunks above
+                 "vendor/pyscript/index-*")
+# what a first start needs from the service worker's cache ("start" in the manifest): the
+# runtime, PyScript's core and the plugins it imports at every start, the app. On a first
+# visit sw.js fetches only these before the page starts Python; the rest (the shell the page
+# has loaded itself, icons, the snapshot worker, the QR code wheel, PyScript's storage and
+# terminal hooks) once the app is ready. A file missing here still works: its request
+# misses the cache and fetches the rest at once (only slower).
+START_PATTERNS = ("app/*", "main.py", "pyscript.json", "js/fast-start.mjs",
+                  "vendor/pyodide/pyodide*", "vendor/pyodide/python_stdlib-app.zip",
+                  "vendor/pyodide/tzdata-stored.zip",
+                  "vendor/pyscript/core.js", "vendor/pyscript/core-*.js", "vendor/pyscript/deprecations-manager-*",
+                  "vendor/pyscript/donkey-*", "vendor/pyscript/error-*", "vendor/pyscript/py-editor-*",
+                  "vendor/pyscript/py-game-*", "vendor/pyscript/py-terminal-*")
 GZIP_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".wasm", ".py", ".svg", ".webmanifest", ".zip", ".whl")
 GZIP_MIN_BYTES = 1024
 GENERATED = {"index.html", "main.py", "pyscript.json", "asset-manifest.json", ".nojekyll"}
@@ -512,6 +529,11 @@ def write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
 
 
+def matches(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a dist/ path matches one of LAZY_PATTERNS or START_PATTERNS."""
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
+
+
 def write_manifest(out: Path, sw_template: Path) -> dict:
     """Hash every file into asset-manifest.json, derive the build id, write sw.js."""
     files = [{"path": rel.as_posix(), "bytes": (out / rel).stat().st_size, "sha256": sha256_file(out / rel)}
@@ -526,8 +548,9 @@ def write_manifest(out: Path, sw_template: Path) -> dict:
     if sw_bytes:
         (out / "sw.js").write_bytes(sw_bytes.replace(BUILD_ID_PLACEHOLDER, build_id.encode()))
     stamp_build_id(out, files, build_id)
-    lazy = [f["path"] for f in files if any(fnmatch.fnmatchcase(f["path"], pat) for pat in LAZY_PATTERNS)]
-    manifest = {"build": build_id, "files": files, "lazy": lazy}
+    lazy = [f["path"] for f in files if matches(f["path"], LAZY_PATTERNS)]
+    start = [f["path"] for f in files if matches(f["path"], START_PATTERNS) and f["path"] not in lazy]
+    manifest = {"build": build_id, "files": files, "lazy": lazy, "start": start}
     write_json(out / "asset-manifest.json", manifest)
     return manifest
 

@@ -6,9 +6,9 @@
 //   big files are streamed (progress as they arrive); the many small ones go
 //   in one cache.addAll batch (one cache write, not one per file).
 //   On a first visit (no service worker yet) the page waits for this, so only
-//   the files the start needs from here on are fetched before it (BOOT: the
-//   runtime, PyScript, the app); the rest ("the tail": the shell the page has
-//   already loaded, icons, the snapshot worker, the QR code wheel) follows once
+//   the files the start needs from here on are fetched before it (the manifest's
+//   "start": the runtime, PyScript, the app); the rest ("the tail": the shell the
+//   page has already loaded, icons, the snapshot worker, the QR code wheel) follows once
 //   the page says it is ready ("app-ready", or after CHECK_WAIT_MS): fetched while
 //   Python starts, it competed with the start for the two cores (~120 ms more in
 //   PyScript's core alone, bench/bench_start.py). A request that misses the cache
@@ -39,8 +39,6 @@ const SCOPE = new URL("./", self.location).href;
 const STREAM_BYTES = 262144;  // files from this size on are streamed one by one (progress)
 const MANIFEST = new URL("./asset-manifest.json", self.location).href;
 const PENDING = `${MANIFEST}?unchecked`;  // a first visit's manifest until its start files are checked
-// what a first start needs from the cache once the worker controls the page
-const BOOT = /^(vendor\/(?!pyodide\/segno-)|app\/|main\.py$|pyscript\.json$|js\/fast-start\.mjs$)/;
 let checked = null;  // this worker start's completeness check and tail fetch (a Promise)
 let verified = null;  // and then the check of a first visit's unchecked start files (a Promise)
 const CHECK_WAIT_MS = 15000;  // the check waits this long at most for the page to be ready
@@ -98,7 +96,7 @@ async function precache() {
   // first visit: the page waits for the install, so leave the tail for after activation,
   // and check the start files after it (checkFirstVisit)
   const firstVisit = !self.registration.active;
-  if (firstVisit) todo = todo.filter((f) => BOOT.test(f.path));
+  if (firstVisit) todo = todo.filter((f) => manifest.start.includes(f.path));
   let loaded = total - todo.reduce((sum, f) => sum + f.bytes, 0);
   let lastReport = 0;
   function report() {
@@ -151,7 +149,7 @@ async function precache() {
 async function checkFirstVisit(cache, pending) {
   const manifest = await pending.clone().json();
   const wrong = [];
-  for (const file of precached(manifest).filter((f) => BOOT.test(f.path))) {
+  for (const file of precached(manifest).filter((f) => manifest.start.includes(f.path))) {
     const url = urlOf(file);
     const hit = await cache.match(url);
     if (hit && (await sha256hex(await hit.arrayBuffer())) !== file.sha256) {

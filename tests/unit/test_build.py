@@ -361,6 +361,28 @@ def test_gzip_copies_are_deterministic_and_lazy_files_listed(dist, manifest):
     assert set(lazy) <= {f["path"] for f in manifest["files"]}
 
 
+def test_the_start_files_are_what_a_first_start_loads_from_the_cache(manifest):
+    """A first visit fetches these before the page starts Python, the rest once it is ready."""
+    start = set(manifest["start"])
+    assert start <= {f["path"] for f in manifest["files"]} - set(manifest["lazy"])
+    needed = {"main.py", "pyscript.json", "vendor/pyscript/core.js",
+              "vendor/pyodide/pyodide.mjs", "vendor/pyodide/pyodide.asm.wasm", "vendor/pyodide/pyodide-lock.json",
+              "vendor/pyodide/python_stdlib-app.zip", "vendor/pyodide/tzdata-stored.zip"}
+    assert needed <= start
+    assert [p for p in start if p.startswith("app/")] and [p for p in start if p.startswith("vendor/pyscript/core-")]
+    plugins = [p for p in start if p.startswith(("vendor/pyscript/py-editor-", "vendor/pyscript/py-terminal-"))]
+    assert len(plugins) == 2  # PyScript's core imports them at every start
+    # the page loads the shell itself; the snapshot worker, the QR code wheel and PyScript's
+    # storage and terminal hooks are not needed to start
+    later = {"index.html", "css/app.css", "vendor/pyscript/storage.js", "vendor/pyscript/core.css"}
+    assert not start & later
+    assert not [p for p in start if p.startswith("vendor/pyodide/segno-")]
+    # of the real shell (public/), only the fast-start module (it loads the runtime)
+    shell = [p.relative_to(REPO / "public").as_posix() for p in (REPO / "public").rglob("*") if p.is_file()]
+    assert "js/snapshot-worker.mjs" in shell and "js/boot.js" in shell
+    assert [p for p in shell if build.matches(p, build.START_PATTERNS)] == ["js/fast-start.mjs"]
+
+
 def test_cli_help():
     result = subprocess.run([sys.executable, str(REPO / "build.py"), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "serve" in result.stdout
