@@ -105,6 +105,19 @@ def test_trimmed_zip_keeps_only_the_listed_modules(tmp_path):
     assert fallback == (ROOT / "py" / "stdlib_fallback.py").read_bytes()
 
 
+def test_trimmed_zip_ships_the_chosen_modules_as_bytecode(tmp_path):
+    dest = tmp_path / "trimmed.zip"
+    build.write_trimmed_stdlib(FULL_ZIP, {"json", "json.decoder", "os"}, ROOT / "py" / "stdlib_fallback.py",
+                               dest, (1980, 1, 1, 0, 0, 0), compiled={"json.decoder"},
+                               pyodide_dir=ROOT / "node_modules" / "pyodide")
+    with zipfile.ZipFile(dest) as zf:
+        names = set(zf.namelist())
+        pyc = zf.read("json/decoder.pyc")
+    assert {"json/__init__.py", "json/decoder.pyc", "os.py"} <= names and "json/decoder.py" not in names
+    # a .pyc header (magic number, no date or hash: no source beside it), then the code
+    assert pyc[2:4] == b"\r\n" and pyc[4:16] == bytes(12) and b"JSONDecoder" in pyc[16:]
+
+
 def test_the_build_serves_the_trimmed_zip_and_keeps_the_full_one_lazy(tmp_path):
     out = tmp_path / "dist"
     manifest = build.build(ROOT, out)
@@ -114,8 +127,16 @@ def test_the_build_serves_the_trimmed_zip_and_keeps_the_full_one_lazy(tmp_path):
     assert "vendor/pyodide/python_stdlib-app.zip" not in manifest["lazy"]
     assert (out / "vendor" / "pyodide" / "python_stdlib-app.zip.gz").is_file()
     with zipfile.ZipFile(out / "vendor" / "pyodide" / "python_stdlib-app.zip") as zf:
-        modules = {build.module_name(n) for n in zf.namelist() if n.endswith(".py")}
+        names = zf.namelist()
+        bytecode = {n: zf.read(n) for n in names if n.endswith(".pyc")}
+    modules = {build.module_name(n) for n in names if n.endswith((".py", ".pyc"))}
     assert modules == (LISTED & set(stdlib_list.zip_modules(FULL_ZIP))) | {"carelog_stdlib_fallback"}
+    # the modules chosen for bytecode ship as .pyc only, with the browser's magic number
+    assert {build.module_name(n) for n in bytecode} == set(build.STDLIB_COMPILED)
+    assert not {n[:-1] for n in bytecode} & set(names)
+    with zipfile.ZipFile(out / "app" / build.WHEEL_NAME) as wheel:
+        app_magic = {wheel.read(n)[:4] for n in wheel.namelist() if n.endswith(".pyc")}
+    assert len(app_magic) == 1 and {data[:4] for data in bytecode.values()} == app_magic
     assert "./vendor/pyodide/tzdata-stored.zip" in (out / "pyscript.json").read_text()
 
 
