@@ -262,11 +262,9 @@ def build_app_wheel(pkg_dir: Path, dest: Path, date_time: tuple, compiled: set[s
     so a first start does not compile them."""
     entries = [(f"{APP_NAME}/{p.as_posix()}", slim_source((pkg_dir / p).read_text("utf-8")).encode("utf-8"))
                for p in rel_files(pkg_dir) if p.suffix == ".py" and "__pycache__" not in p.parts]
-    chosen = {name: data for name, data in entries
-              if module_name(name) in compiled and not name.endswith("/__init__.py")}
+    chosen = {name for name, _ in entries if module_name(name) in compiled and not name.endswith("/__init__.py")}
     if chosen:
-        bytecode = compile_for_browser(chosen, require(pyodide_dir, "Pyodide for the browser's bytecode"))
-        entries = sorted((name + "c", bytecode[name]) if name in chosen else (name, data) for name, data in entries)
+        entries = sorted(with_bytecode(entries, chosen, pyodide_dir))
     info = f"{APP_NAME}-{APP_VERSION}.dist-info"
     entries.append((f"{info}/METADATA", (
         f"Metadata-Version: 2.1\nName: {APP_NAME}\nVersion: {APP_VERSION}\n"
@@ -348,6 +346,17 @@ def compile_for_browser(sources: dict[str, bytes], pyodide_dir: Path) -> dict[st
         if result.returncode != 0:
             raise BuildError(f"compiling the app for the browser failed: {(result.stderr or result.stdout)[-2000:]}")
         return {name: (folder / (name + "c")).read_bytes() for name in sources}
+
+
+def with_bytecode(entries: list[tuple[str, bytes]], chosen: set[str],
+                  pyodide_dir: Path | None) -> list[tuple[str, bytes]]:
+    """entries [(zip path, source)], those whose path is in chosen as the browser's
+    bytecode instead (compile_for_browser: ``name.pyc`` in place of ``name.py``), in order."""
+    if not chosen:
+        return entries
+    sources = {name: data for name, data in entries if name in chosen}
+    bytecode = compile_for_browser(sources, require(pyodide_dir, "Pyodide for the browser's bytecode"))
+    return [(name + "c", bytecode[name]) if name in chosen else (name, data) for name, data in entries]
 
 
 def urlsafe_digest(data: bytes) -> str:
@@ -462,10 +471,7 @@ def write_trimmed_stdlib(full_zip: Path, keep: set[str], fallback: Path, dest: P
             else:
                 omitted.append(module)
     kept = len(entries)
-    chosen = {name: data for name, data in entries if module_name(name) in compiled}
-    if chosen:
-        bytecode = compile_for_browser(chosen, require(pyodide_dir, "Pyodide for the browser's bytecode"))
-        entries = [(name + "c", bytecode[name]) if name in chosen else (name, data) for name, data in entries]
+    entries = with_bytecode(entries, {name for name, _ in entries if module_name(name) in compiled}, pyodide_dir)
     entries.append(("carelog_stdlib_fallback.py", require(fallback, "stdlib fallback finder").read_bytes()))
     entries.append(("carelog_stdlib_omitted.txt", "".join(f"{m}\n" for m in sorted(omitted)).encode()))
     dest.parent.mkdir(parents=True, exist_ok=True)
