@@ -56,10 +56,12 @@ from __future__ import annotations
 import argparse
 import ast
 import base64
+import email.utils
 import fnmatch
 import gzip
 import hashlib
 import http.server
+import io
 import json
 import os
 import re
@@ -86,6 +88,7 @@ SLIMMED = ("segno",)
 # imported from there (py/main.py puts it on sys.path): not unpacked, ~600 files fewer to write
 UNPACKED = ("tzdata",)
 BUILD_ID_PLACEHOLDER = b"__BUILD_ID__"
+START_BYTES_PLACEHOLDER = b"__START_BYTES__"  # index.html: what a first start downloads (its progress bar)
 # what py/main.py imports before the app is ready: its module-level imports, the browser
 # adapters open_for_browser picks, the lock and storage panels it mounts. These and what
 # they import ship compiled (first_screen_modules, compile_for_browser); the rest as source.
@@ -565,9 +568,9 @@ def write_manifest(out: Path, sw_template: Path) -> dict:
         print("warning: public/sw.js has no __BUILD_ID__ placeholder", file=sys.stderr)
     if sw_bytes:
         (out / "sw.js").write_bytes(sw_bytes.replace(BUILD_ID_PLACEHOLDER, build_id.encode()))
-    stamp_build_id(out, files, build_id)
     lazy = [f["path"] for f in files if matches(f["path"], LAZY_PATTERNS)]
     start = [f["path"] for f in files if matches(f["path"], START_PATTERNS) and f["path"] not in lazy]
+    stamp_build_id(out, files, build_id, sum(f["bytes"] for f in files if f["path"] in start))
     manifest = {"build": build_id, "files": files, "lazy": lazy, "start": start}
     write_json(out / "asset-manifest.json", manifest)
     return manifest
@@ -589,15 +592,17 @@ def write_gzip_copies(out: Path) -> int:
     return count
 
 
-def stamp_build_id(out: Path, files: list[dict], build_id: str) -> None:
-    """Write the build id into index.html (its data-build) and re-hash it.
+def stamp_build_id(out: Path, files: list[dict], build_id: str, start_bytes: int = 0) -> None:
+    """Write the build id into index.html (its data-build), and the bytes of the start
+    files (its data-start-bytes: the first visit's progress bar), and re-hash it.
 
     The id is derived from the template, so it stays a pure function of the inputs."""
     page = out / "index.html"
     text = page.read_bytes()
-    if BUILD_ID_PLACEHOLDER not in text:
+    if BUILD_ID_PLACEHOLDER not in text and START_BYTES_PLACEHOLDER not in text:
         return
-    page.write_bytes(text.replace(BUILD_ID_PLACEHOLDER, build_id.encode()))
+    text = text.replace(BUILD_ID_PLACEHOLDER, build_id.encode())
+    page.write_bytes(text.replace(START_BYTES_PLACEHOLDER, str(start_bytes).encode()))
     for entry in files:
         if entry["path"] == "index.html":
             entry["bytes"], entry["sha256"] = page.stat().st_size, sha256_file(page)
@@ -651,7 +656,8 @@ def make_handler(root_dir, base_path: str = "/"):
     """A request handler class serving root_dir at base_path ("/carelog/" etc.).
 
     Paths outside base_path get 404; the base path without its slash redirects;
-    folders are never listed; every response says Cache-Control: no-cache.
+    folders are never listed; every response says Cache-Control: no-cache, and
+    carries a validator (ETag or Last-Modified) so that a revalidation costs no body.
     """
     root_dir, base = str(Path(root_dir).resolve()), normalize_base(base_path)
 
@@ -678,7 +684,8 @@ def make_handler(root_dir, base_path: str = "/"):
         def _send_gzip_head(self):
             """The <file>.gz copy with Content-Encoding: gzip, when the client accepts
             gzip and the build wrote one that is not older than the file; else None
-            (then the plain file is sent)."""
+            (then the plain file is sent, with Last-Modified). It carries an ETag, and a
+            request whose If-None-Match names it gets 304 Not Modified and no body."""
             if "gzip" not in self.headers.get("Accept-Encoding", ""):
                 return None
             local = Path(self.translate_path(self.path))
@@ -689,16 +696,40 @@ def make_handler(root_dir, base_path: str = "/"):
             packed = local.with_name(local.name + ".gz")
             if not (local.is_file() and packed.is_file()):
                 return None
-            if packed.stat().st_mtime_ns < local.stat().st_mtime_ns:
+            stat = packed.stat()
+            if stat.st_mtime_ns < local.stat().st_mtime_ns:
                 return None  # the file was changed after the build: the copy is stale
+            etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+            modified = self.date_time_string(int(stat.st_mtime))
+            if self._unchanged(etag, int(stat.st_mtime)):
+                # a revalidation (the service worker's copy of what the page just loaded)
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", modified)
+                self.send_header("Vary", "Accept-Encoding")
+                self.end_headers()
+                return io.BytesIO()  # no body (None would send the plain file as well)
             f = packed.open("rb")
             self.send_response(200)
             self.send_header("Content-Type", self.guess_type(str(local)))
             self.send_header("Content-Encoding", "gzip")
             self.send_header("Vary", "Accept-Encoding")
-            self.send_header("Content-Length", str(packed.stat().st_size))
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", modified)  # browsers use only this on HTTP/1.0
+            self.send_header("Content-Length", str(stat.st_size))
             self.end_headers()
             return f
+
+        def _unchanged(self, etag: str, mtime: int) -> bool:
+            """Whether the request's validator still names this copy: its If-None-Match
+            the ETag, else its If-Modified-Since not before the file's mtime."""
+            if "If-None-Match" in self.headers:
+                return etag in self.headers["If-None-Match"]
+            try:
+                since = email.utils.parsedate_to_datetime(self.headers.get("If-Modified-Since", ""))
+            except (TypeError, ValueError):
+                return False
+            return since is not None and since.timestamp() >= mtime
 
         def translate_path(self, path):
             return super().translate_path("/" + path[len(base):])

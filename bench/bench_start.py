@@ -10,10 +10,10 @@ rotates from round to round:
 
   (a) cold first visit, each in a fresh browser context (empty caches, no
       service worker), to ready:
-        carelog    /carelog/ until <html data-app-state="ready">
+        carelog    /carelog/ until <html data-app-state="ready"> (it starts from the
+                   network; its service worker copies the build once it is ready)
         bare+sw    bare.html?sw=precache: installs bare-sw.js, which precaches the
-                   Pyodide core files (as carelog's sw.js precaches the build),
-                   then loadPyodide() from that cache
+                   Pyodide core files, then loadPyodide() from that cache
         bare net   bare.html?sw=none: loadPyodide() straight from the network
   (b) warm start: the server is STOPPED, and carelog's and bare+sw's pages are
       reloaded in their same contexts (everything from their service workers);
@@ -187,7 +187,7 @@ def phases(marks: dict, warm: bool) -> dict:
     start_py = at("py:Loading Pyodide")
     control = at("sw:controllerchange")
     out = {"HTML + boot.js (nav -> booting)": at("state:booting")}
-    if not warm and control is not None:
+    if not warm and control is not None and control < start_py:  # a worker that copied the build first
         out["precache whole build (booting -> SW controls)"] = control - at("state:booting")
         out["PyScript core.js + config (-> Loading Pyodide)"] = start_py - control
     else:
@@ -212,7 +212,7 @@ def precache_split(visit: dict) -> dict:
     if not fetches or control is None:
         return {}
     first = min(f[1] for f in fetches)
-    # a first visit's install leaves the tail (files the start does not need) for after it controls
+    # (carelog's worker copies the whole build once the page is ready, then controls it)
     before = [f for f in fetches if f[1] < control] or fetches
     after = [f for f in fetches if f[1] >= control]
     last = max(f[2] for f in before)

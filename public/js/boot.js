@@ -1,6 +1,6 @@
-// carelog boot: paints progress while the runtime downloads, installs the
-// service worker (which precaches the whole build for offline use), then
-// starts PyScript. Exposes `window.carelogBoot` for main.py:
+// carelog boot: paints progress while the runtime downloads, registers the
+// service worker (which copies the whole build for offline use once the app is
+// ready) without waiting for it, and starts PyScript. Exposes `window.carelogBoot` for main.py:
 //   carelogBoot.ready()            the app is interactive (resolves once it could paint)
 //   carelogBoot.fail(kind, detail) the app cannot start: show why
 //   carelogBoot.applyUpdate()      switch to a waiting new build and reload
@@ -26,6 +26,8 @@ const MESSAGES = {
 
 let settled = false;
 let registration = null;
+let registered = Promise.resolve(null);  // the service worker's registration, or null
+let stopCounting = () => {};  // ends a first visit's count of downloaded bytes (countDownloads)
 
 function setState(value) { html.dataset.appState = value; }
 
@@ -51,6 +53,7 @@ function showBytes(loaded, total) {
 function fail(kind, detail) {
   if (settled) return;
   settled = true;
+  stopCounting();
   setState("error");
   $("boot").hidden = true;
   const box = $("boot-error");
@@ -73,12 +76,15 @@ function afterPaint() {
 function ready() {
   if (settled) return afterPaint();
   settled = true;
+  stopCounting();
   $("boot").hidden = true;
   $("app").hidden = false;
   setState("ready");
-  // the service worker checks a first visit's files once the start no longer needs the CPU
-  const worker = navigator.serviceWorker && navigator.serviceWorker.controller;
-  if (worker) worker.postMessage({ type: "app-ready" });
+  // a first visit's service worker copies the build now that the start no longer needs the CPU
+  registered.then((reg) => {
+    const worker = reg && (reg.installing || reg.waiting);
+    if (worker) worker.postMessage({ type: "app-ready" });
+  });
   return afterPaint();
 }
 
@@ -105,34 +111,51 @@ function watchForUpdates(reg) {
   });
 }
 
-// First visit: wait until the service worker has cached the whole build and
-// controls this page, so that the runtime is read from one build's cache.
-async function installOffline() {
+// Registers the service worker, which keeps the whole build for offline use and
+// finds updates. Nothing waits for it: a first visit starts from the network, and
+// the worker copies the build once the page is ready (public/sw.js).
+function installOffline() {
   if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
-  let reg;
-  try {
-    reg = await navigator.serviceWorker.register("./sw.js", { scope: "./" });
-  } catch (error) {
+  registered = navigator.serviceWorker.register("./sw.js", { scope: "./" }).then((reg) => {
+    registration = reg;
+    watchForUpdates(reg);
+    return reg;
+  }, (error) => {
     console.warn("carelog: offline mode unavailable:", error && error.message);
-    return;
-  }
-  registration = reg;
-  watchForUpdates(reg);
-  if (navigator.serviceWorker.controller) return;
-  showPhase("Downloading carelog for offline use…");
-  navigator.serviceWorker.addEventListener("message", (event) => {
-    const data = event.data || {};
-    if (data.type === "precache-progress") showBytes(data.loaded, data.total);
+    return null;
   });
-  await new Promise((resolve, reject) => {
-    navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-    const worker = reg.installing || reg.waiting || reg.active;
-    if (worker) {
-      worker.addEventListener("statechange", () => {
-        if (worker.state === "redundant") reject(new Error("the offline copy could not be saved"));
-      });
+}
+
+// A start from the network (a first visit): the bar counts the start files' bytes as
+// they arrive, up to index.html's data-start-bytes (build.py). fetch() responses are
+// counted as they stream (the runtime's big files), scripts once each has loaded.
+// Both stop when the start settles (stopCounting).
+function countDownloads() {
+  const total = Number(html.dataset.startBytes) || 0;
+  if (!total) return;
+  let loaded = 0;
+  const add = (bytes) => { if (!settled) { loaded += bytes; showBytes(loaded, total); } };
+  const plainFetch = window.fetch;
+  const countingFetch = async (...args) => {
+    const response = await plainFetch(...args);
+    if (!settled && response.ok && response.body) {
+      const reader = response.clone().body.getReader();
+      (async () => {
+        for (let part = await reader.read(); !part.done; part = await reader.read()) add(part.value.byteLength);
+      })().catch(() => {});
     }
-  });
+    return response;
+  };
+  window.fetch = countingFetch;
+  const observer = typeof PerformanceObserver === "function" ? new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) if (entry.initiatorType !== "fetch") add(entry.decodedBodySize || 0);
+  }) : null;
+  if (observer) observer.observe({ type: "resource" });
+  stopCounting = () => {
+    if (window.fetch === countingFetch) window.fetch = plainFetch;
+    if (observer) observer.disconnect();
+  };
+  showBytes(0, total);
 }
 
 function probeStorage() {
@@ -147,9 +170,10 @@ function probeStorage() {
   });
 }
 
-function startPython() {
-  showPhase("Starting carelog…");
-  showBytes(0, 0);
+function startPython(fromNetwork) {
+  showPhase(fromNetwork ? "Downloading carelog…" : "Starting carelog…");
+  if (fromNetwork) countDownloads();
+  else showBytes(0, 0);
   addEventListener("py:progress", (event) => {
     if (typeof event.detail === "string") showPhase(`Starting carelog: ${event.detail.replace(/^Load(ing|ed) /, "")}…`);
   });
@@ -178,17 +202,14 @@ async function boot() {
   });
   const storageOk = probeStorage();
   globalThis.carelogIdb.openEarly("carelog");  // the app's database, opened while Python starts
-  try {
-    await installOffline();
-  } catch (error) {
-    console.warn("carelog: starting without an offline copy:", error && error.message);
-  }
+  const fromNetwork = !(navigator.serviceWorker && navigator.serviceWorker.controller);
+  installOffline();
   if (!(await storageOk)) {
     fail("storage", "IndexedDB could not be opened.");
     return;
   }
   try {
-    await startPython();
+    await startPython(fromNetwork);
   } catch (error) {
     fail(navigator.onLine ? "crash" : "network", error && error.message);
   }

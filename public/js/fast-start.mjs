@@ -7,8 +7,9 @@
 //   modules already imported) instead of starting the interpreter from scratch;
 // - a start without a usable snapshot boots normally; once the app is ready and
 //   the page idle, a dedicated worker (snapshot-worker.mjs) boots its own Pyodide
-//   from the service worker's cache, imports the app's modules, takes the
-//   snapshot and saves it, so making it never slows the start that needs it;
+//   from the service worker's cache (a first visit: once it has copied the build),
+//   imports the app's modules, takes the snapshot and saves it, so making it never
+//   slows the start that needs it;
 // - the snapshot lives in Cache Storage under the build id
 //   ("carelog-snapshot-<build>", with the sha256 of its bytes); a new build
 //   never reads another build's snapshot and deletes old ones (the service
@@ -46,6 +47,7 @@ const PRELOAD = ["carelog.bootstrap", "carelog.ports", "carelog.ui.controller", 
 // ... and the modules a normal start imports only after ready (py/carelog/ui/later.py)
 const PRELOAD_LATER = "import carelog.ui.later; carelog.ui.later.load_all()";
 const IDLE_WAIT_MS = 2000;  // the snapshot worker starts when the page is idle, or after this
+const COPY_WAIT_MS = 30000;  // ... and once the service worker has the build (a first visit), or after this
 const AFTER_RESTORE = "import random; random.seed()";
 const CHECK = "import carelog.bootstrap, sys; assert 'carelog.ui.dom' in sys.modules; 6 * 7";
 // PyScript's set-up writes its own package into the folder the app was unpacked
@@ -94,6 +96,18 @@ async function dropOtherSnapshots() {
   await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
 }
 
+/** Resolves once the service worker controls the page: at once on a later visit; on a
+ * first visit once it has copied the build (public/sw.js), so that the snapshot worker
+ * reads the runtime from that copy; or after COPY_WAIT_MS, or at once without one. */
+function offlineCopy() {
+  const sw = navigator.serviceWorker;
+  if (!sw || sw.controller || !self.isSecureContext) return Promise.resolve();
+  return new Promise((resolve) => {
+    sw.addEventListener("controllerchange", resolve, { once: true });
+    setTimeout(resolve, COPY_WAIT_MS);
+  });
+}
+
 function whenReady(callback) {
   if (html.dataset.appState === "ready") { callback(); return; }
   const observer = new MutationObserver(() => {
@@ -122,8 +136,9 @@ async function bootNormally(options) {
 
 /** Once the app is ready and the page idle: make the snapshot in a dedicated
  * worker (public/js/snapshot-worker.mjs), off this start's path. It boots its own
- * Pyodide from the service worker's cache, imports the app, stores the snapshot
- * under the build id; the next start restores it. Failure only means no snapshot. */
+ * Pyodide from the service worker's cache (on a first visit, once the copy is made),
+ * imports the app, stores the snapshot under the build id; the next start restores
+ * it. Failure only means no snapshot. */
 function snapshotInWorker(options) {
   if (!("caches" in self) || typeof Worker !== "function") return;
   const idle = (callback) => ("requestIdleCallback" in self
@@ -131,6 +146,7 @@ function snapshotInWorker(options) {
   whenReady(() => idle(async () => {
     let worker = null;
     try {
+      await offlineCopy();
       const wheel = await wheelUrl();
       if (!wheel) throw new Error("pyscript.json names no app wheel");
       await dropOtherSnapshots();

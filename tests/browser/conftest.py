@@ -46,7 +46,7 @@ def app_server(_server, dist_dir) -> AppServer:
     """The running server, serving dist/; whatever a test did to it is undone after."""
     if _server.folder != dist_dir or not _server.running:
         _server.serve(dist_dir)
-    _server.requests.clear()
+    _server.served.clear()
     yield _server
     if _server.folder != dist_dir or not _server.running:
         _server.serve(dist_dir)

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -100,6 +101,18 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
+class Served(NamedTuple):
+    """One response of the app server: the request's path, when (time.time()), its status."""
+    path: str
+    at: float
+    status: int
+
+    @property
+    def downloaded(self) -> bool:
+        """A body was sent (not a 304 answer to a revalidation)."""
+        return self.status != 304
+
+
 class AppServer:
     """A stoppable, restartable static server for one folder at BASE_PATH.
 
@@ -110,14 +123,18 @@ class AppServer:
         self.folder = Path(folder)
         self.base_path = base_path
         self.port: int | None = None
-        self.requests: list[str] = []
-        self.request_times: list[tuple[str, float]] = []  # (path, time.time()) as each GET came in
+        self.served: list[Served] = []  # every response, in order
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
         return self._httpd is not None
+
+    @property
+    def requests(self) -> list[str]:
+        """The paths of every request served so far (clear with ``served.clear()``)."""
+        return [s.path for s in self.served]
 
     @property
     def origin(self) -> str:
@@ -129,15 +146,14 @@ class AppServer:
 
     def _handler(self):
         base = build.make_handler(self.folder, self.base_path)
-        log, times = self.requests, self.request_times
+        served = self.served
 
         class Quiet(base):
-            def do_GET(self):  # noqa: N802 - stdlib name
-                times.append((self.path, time.time()))
-                super().do_GET()
+            def log_request(self, code="-", size="-"):
+                served.append(Served(self.path, time.time(), int(getattr(code, "value", code))))
 
             def log_message(self, format, *args):  # noqa: A002 - stdlib signature
-                log.append(self.path)
+                pass
 
         return Quiet
 
@@ -255,16 +271,15 @@ def wait_ready(page, timeout: int = READY_TIMEOUT_MS) -> None:
         pytest.fail(f"the app did not start (state {state!r}): {text}")
 
 
-OFFLINE_COPY_WHOLE = """() => caches.open(`carelog-${document.documentElement.dataset.build}`).then(async (cache) => {
-  const manifest = new URL("asset-manifest.json", location.href).href;
-  return !!(await cache.match(manifest)) && !(await cache.match(manifest + "?unchecked"));
-})"""
+OFFLINE_COPY_WHOLE = """() => !!navigator.serviceWorker.controller
+  && caches.open(`carelog-${document.documentElement.dataset.build}`)
+    .then((cache) => cache.match(new URL("asset-manifest.json", location.href).href)).then((hit) => !!hit)"""
 
 
 def wait_offline_copy(page, timeout: int = 60_000) -> None:
-    """Wait until the service worker holds this build whole (public/sw.js): after a first
-    visit it fetches the files the start did not need once the app is ready, then checks
-    the start files and keeps the manifest. Before that an offline reload may fail."""
+    """Wait until the service worker holds this build whole and controls the page
+    (public/sw.js): a first visit starts from the network, and the worker copies the
+    build once the app is ready. Before that an offline reload fails."""
     page.wait_for_function(OFFLINE_COPY_WHOLE, timeout=timeout)
 
 

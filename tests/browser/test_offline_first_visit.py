@@ -3,13 +3,16 @@
 A full boot makes no request to another origin (the page guard fails the test
 on any) nor outside the sub-path, and afterwards the service worker's cache for
 this build holds every file of asset-manifest.json (but the "lazy" ones nothing
-loads), byte for byte. The files the start does not need are fetched once the
-app is ready, not while Python starts.
+loads), byte for byte. The page starts from the network; the worker copies the
+build once the app is ready, not while Python starts, and what the page has
+already downloaded is revalidated (304), not downloaded again.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 
 import pytest
 
@@ -37,6 +40,7 @@ def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, d
     page.on("response", lambda r: runtime_responses.append(r) if "/vendor/" in r.url or "/app/" in r.url else None)
     page.goto(app_server.url)
     wait_ready(page)
+    at_ready = list(runtime_responses)
     wait_offline_copy(page)
 
     assert page.evaluate("navigator.serviceWorker.controller && navigator.serviceWorker.controller.state") == "activated"
@@ -58,21 +62,20 @@ def test_first_visit_caches_the_whole_build_from_this_origin(page, app_server, d
     assert seen, "no requests were seen"
     assert all(url.startswith(app_server.url) for url in seen), [u for u in seen if not u.startswith(app_server.url)]
     assert page.guard.foreign_requests == [] and page.guard.outside_base == []
-    # the runtime was read from the service worker's cache (one build), not the network
-    assert runtime_responses, "the page loaded no runtime files"
-    not_from_cache = [r.url for r in runtime_responses if not r.from_service_worker]
-    assert not not_from_cache, f"loaded around the service worker: {not_from_cache}"
-    assert any(r.url.endswith("pyodide.asm.wasm") for r in runtime_responses)
-    # the big runtime was downloaded once (by the precache), not twice
-    wasm = [p for p in app_server.requests if p.startswith("/carelog/sub/vendor/pyodide/pyodide.asm.wasm")]
-    assert len(wasm) == 1, wasm
+    # the first start read the runtime from the network, as a plain page would: the
+    # worker copies the build once the app is ready, and controls the page only then
+    assert any(r.url.endswith("pyodide.asm.wasm") for r in at_ready), "the page loaded no runtime"
+    through_worker = [r.url for r in at_ready if r.from_service_worker]
+    assert not through_worker, f"the worker served a first start: {through_worker}"
+    # the big runtime was downloaded once: the worker's copy was a revalidation
+    wasm = [s.status for s in app_server.served if s.path == "/carelog/sub/vendor/pyodide/pyodide.asm.wasm"]
+    assert wasm == [200, 304], wasm
 
 
-def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(page, app_server, dist_dir):
-    """A first visit caches its start files without integrity checks (the page waits
-    for them) and checks them right after: a file that came with other bytes than the
-    build's (e.g. a stale copy from a cache on the way) is dropped and fetched again,
-    checked, and only then is the manifest kept, which makes the offline copy whole."""
+def test_a_file_that_reaches_the_worker_with_other_bytes_is_downloaded_again(page, app_server, dist_dir):
+    """The worker checks every file it keeps against the build's sha256: one that comes
+    with other bytes (e.g. a stale copy in a cache on the way) fails the copy, which is
+    then made again from the server, and only then is the manifest kept (the copy whole)."""
     manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
     # a start file the page loads (a comment more does no harm)
     entry = next(f for f in manifest["files"] if f["path"].startswith("vendor/pyscript/deprecations-manager-"))
@@ -80,8 +83,8 @@ def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(p
     assert target in manifest["start"]
     served: list[str] = []
 
-    def once_wrong(route):
-        if served:
+    def wrong_for_the_worker_once(route):
+        if len(served) != 1:  # the page's load, and the worker's second try
             served.append("right")
             route.continue_()
             return
@@ -89,11 +92,12 @@ def test_a_start_file_with_other_bytes_is_fetched_again_before_the_copy_counts(p
         response = route.fetch()
         route.fulfill(response=response, body=response.body() + b"\n/* not this build */\n")
 
-    page.context.route(f"**/{target}", once_wrong)
+    page.guard.allow_console_error(r"integrity|deprecations-manager")
+    page.context.route(f"**/{target}", wrong_for_the_worker_once)
     page.goto(app_server.url)
     wait_ready(page)
     wait_offline_copy(page)
-    assert served[:2] == ["wrong", "right"], served
+    assert served[:3] == ["right", "wrong", "right"], served
     cached = page.evaluate(CACHE_REPORT, manifest["build"])
     assert cached[app_server.url + target] == [entry["bytes"], entry["sha256"]]
     wrong = sorted(f["path"] for f in manifest["files"] if f["path"] not in manifest["lazy"]
@@ -119,28 +123,59 @@ READY_CLOCK = """new MutationObserver(() => {
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-app-state"] });"""
 
 
-def test_a_first_visit_fetches_what_the_start_does_not_need_once_the_app_is_ready(page, app_server, dist_dir):
-    """The QR code wheel, the snapshot worker, PyScript's storage and terminal hooks (and
-    the shell the page loaded itself) are not needed to start: the worker fetches them once
-    the page says it is ready, so they do not compete with Python's start for the CPU.
-    Each is fetched once. (A start file left out of the manifest's "start" would miss the
-    cache before ready and fetch them all at once.)"""
+def test_a_first_visit_starts_from_the_network_and_the_worker_copies_the_build_once_ready(
+        page, app_server, dist_dir):
+    """Until the page says it is ready, only the page downloads (each file once, nothing
+    the worker wants): the worker's first request, for the manifest, comes after. Then it
+    requests every file of the offline copy, and nothing is downloaded twice: what the
+    page has loaded is answered 304 and read from the browser's HTTP cache."""
     manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
-    tail = {f["path"] for f in manifest["files"]} - set(manifest["lazy"]) - set(manifest["start"])
-    later = sorted(path for path in tail if path.startswith("vendor/") or path == "js/snapshot-worker.mjs")
-    assert "js/snapshot-worker.mjs" in later and [p for p in later if p.startswith("vendor/pyodide/segno-")]
-    assert "vendor/pyscript/storage.js" in later
+    base = app_server.base_path
+    kept = {base + f["path"] for f in manifest["files"] if f["path"] not in manifest["lazy"]}
     page.add_init_script(READY_CLOCK)
-    first = len(app_server.request_times)  # the server serves the whole module's tests
+    first = len(app_server.served)  # the server serves the whole module's tests
     page.goto(app_server.url)
     wait_ready(page)
     wait_offline_copy(page)
     ready_at = page.evaluate("globalThis.__readyAt")
-    seen = app_server.request_times[first:]
-    runtime = [at for path, at in seen if path.split("?")[0].endswith("/pyodide.asm.wasm")]
-    assert len(runtime) == 1 and runtime[0] < ready_at  # the start's own files came before
-    for path in later:
-        times = [at for got, at in seen if got.split("?")[0] == app_server.base_path + path]
-        assert len(times) == 1, (path, times)
-        # the page marks itself ready, then tells the worker: a few ms before the worker's request
-        assert times[0] > ready_at - 0.05, f"{path} fetched {ready_at - times[0]:.2f} s before ready"
+    seen = [s._replace(path=s.path.split("?")[0]) for s in app_server.served[first:]]
+
+    before = [s.path for s in seen if s.at < ready_at]
+    assert base + "vendor/pyodide/pyodide.asm.wasm" in before and base + "app/" in " ".join(before)
+    assert [path for path, n in Counter(before).items() if n > 1] == []
+    # the page marks itself ready, then tells the worker: a few ms before the worker's request
+    asked = [s.at for s in seen if s.path == base + "asset-manifest.json"]
+    assert len(asked) == 1 and asked[0] > ready_at - 0.05, (asked, ready_at)
+    copied = {s.path for s in seen if s.at >= asked[0]}
+    assert sorted(kept - copied) == [], "not requested by the worker"
+    downloads = Counter(s.path for s in seen if s.downloaded)
+    assert [path for path, n in downloads.items() if n > 1] == [], "downloaded twice"
+    revalidated = {s.path for s in seen if not s.downloaded}
+    assert set(before) & kept <= revalidated, sorted(set(before) & kept - revalidated)
+
+
+# Every value the boot's progress bar shows until the app is ready, and its max.
+WATCH_BAR = """globalThis.__bar = [];
+(function watch() {
+  const bar = document.getElementById("boot-progress");
+  const last = globalThis.__bar[globalThis.__bar.length - 1];
+  if (bar && bar.hasAttribute("value") && (!last || last[0] !== bar.value)) globalThis.__bar.push([bar.value, bar.max]);
+  const html = document.documentElement;  // none yet while the init script runs
+  if (!html || html.dataset.appState !== "ready") requestAnimationFrame(watch);
+})();"""
+
+
+def test_a_first_visit_shows_the_download_moving_toward_what_the_start_needs(page, app_server, dist_dir):
+    """The page downloads the start files itself: the bar counts their bytes as they
+    arrive (the big runtime files as they stream), toward index.html's data-start-bytes."""
+    total = int(re.search(r'data-start-bytes="(\d+)"', (dist_dir / "index.html").read_text("utf-8")).group(1))
+    manifest = json.loads((dist_dir / "asset-manifest.json").read_text("utf-8"))
+    assert total == sum(f["bytes"] for f in manifest["files"] if f["path"] in manifest["start"])
+    page.add_init_script(WATCH_BAR)
+    page.goto(app_server.url)
+    wait_ready(page)
+    shown = page.evaluate("globalThis.__bar")
+    values = [value for value, _ in shown]
+    assert {top for _, top in shown} == {total}
+    assert values == sorted(values) and len(values) >= 10, values  # it moves, and only forward
+    assert values[-1] >= 0.9 * total, (values[-1], total)  # nearly all of it came before ready

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import setup_person, timeline_summaries, wait_for_toast, wait_ready, wait_screen
+from .helpers import setup_person, timeline_summaries, wait_for_toast, wait_offline_copy, wait_ready, wait_screen
 
 pytestmark = pytest.mark.browser
 
@@ -104,6 +104,7 @@ def test_caregiver_story(page, app_server):
     page.wait_for_selector("#boot-progress", state="attached")
     assert page.evaluate("document.documentElement.dataset.appState") in ("loading", "booting")
     wait_ready(page)
+    wait_offline_copy(page)  # the service worker copies the build once the app is ready
     assert page.evaluate("navigator.serviceWorker.controller !== null"), "the service worker does not control the page"
     setup_person(page, CAREGIVER, RECIPIENT)
     expect(page.locator("main p.empty")).to_contain_text("Nothing recorded yet")

@@ -18,10 +18,12 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 import zoneinfo
@@ -352,6 +354,39 @@ def test_server_sends_plain_files_without_a_gzip_copy(server, dist):
     assert status == 200 and "Content-Encoding" not in headers and body == (dist / rel).read_bytes()
 
 
+VALIDATORS = {"ETag": ("If-None-Match", '"other"'),
+              "Last-Modified": ("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")}
+
+
+@pytest.mark.parametrize(("rel", "validator"), [
+    ("vendor/pyodide/pyodide.asm.wasm", "ETag"),  # the gzip copy
+    ("vendor/pyodide/pyodide.asm.wasm", "Last-Modified"),  # browsers use only this on HTTP/1.0
+    ("vendor/pyodide/python_stdlib.zip", "Last-Modified"),  # a plain file
+])
+def test_a_revalidation_of_an_unchanged_file_costs_no_body(server, dist, rel, validator):
+    """The service worker copies a first visit's files after the page loaded them:
+    with a validator, each is a 304 from the browser's HTTP cache, not a second download."""
+    url = f"{server}/carelog/sub/{rel}"
+    _, headers, body = fetch_gzip(url)
+    assert body and headers[validator]
+    condition, other = VALIDATORS[validator]
+    again = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate", condition: headers[validator]})
+    with pytest.raises(urllib.error.HTTPError) as answer:  # urllib raises for 304
+        urllib.request.urlopen(again, timeout=10)
+    assert answer.value.code == 304 and answer.value.read() == b""
+    # and nothing follows the 304 on the connection (no second answer, no body)
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        conn.sendall(f"GET {parts.path} HTTP/1.0\r\nAccept-Encoding: gzip\r\n"
+                     f"{condition}: {headers[validator]}\r\n\r\n".encode())
+        raw = b"".join(iter(lambda: conn.recv(65536), b""))
+    assert raw.startswith(b"HTTP/1.0 304") and raw.count(b"HTTP/1.") == 1 and raw.endswith(b"\r\n\r\n")
+    # another validator (a changed file) is answered in full
+    changed = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate", condition: other})
+    with urllib.request.urlopen(changed, timeout=10) as resp:
+        assert resp.status == 200 and resp.read() == body
+
+
 def test_gzip_copies_are_deterministic_and_lazy_files_listed(dist, manifest):
     wasm = dist / "vendor/pyodide/pyodide.asm.wasm.gz"
     assert wasm.read_bytes() == gzip.compress((dist / "vendor/pyodide/pyodide.asm.wasm").read_bytes(), 9, mtime=0)
@@ -362,7 +397,8 @@ def test_gzip_copies_are_deterministic_and_lazy_files_listed(dist, manifest):
 
 
 def test_the_start_files_are_what_a_first_start_loads_from_the_cache(manifest):
-    """A first visit fetches these before the page starts Python, the rest once it is ready."""
+    """What a start loads besides the shell: a first visit's progress bar counts to their
+    bytes (index.html's data-start-bytes), and nothing else is needed until it is ready."""
     start = set(manifest["start"])
     assert start <= {f["path"] for f in manifest["files"]} - set(manifest["lazy"])
     needed = {"main.py", "pyscript.json", "vendor/pyscript/core.js",
@@ -381,6 +417,19 @@ def test_the_start_files_are_what_a_first_start_loads_from_the_cache(manifest):
     shell = [p.relative_to(REPO / "public").as_posix() for p in (REPO / "public").rglob("*") if p.is_file()]
     assert "js/snapshot-worker.mjs" in shell and "js/boot.js" in shell
     assert [p for p in shell if build.matches(p, build.START_PATTERNS)] == ["js/fast-start.mjs"]
+
+
+def test_index_html_gets_the_build_id_and_what_a_first_start_downloads(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_bytes(b'<html data-build="__BUILD_ID__" data-start-bytes="__START_BYTES__">')
+    files = [{"path": "index.html", "bytes": 0, "sha256": ""}]
+    build.stamp_build_id(tmp_path, files, "abc123", 4_567_890)
+    assert page.read_bytes() == b'<html data-build="abc123" data-start-bytes="4567890">'
+    assert files == [{"path": "index.html", "bytes": page.stat().st_size, "sha256": sha256(page)}]
+
+
+def test_the_real_shell_shows_how_much_a_first_start_downloads():
+    assert b'data-start-bytes="__START_BYTES__"' in (REPO / "index.html").read_bytes()
 
 
 def test_cli_help():
