@@ -44,8 +44,8 @@ Output layout (dist/ is wiped and rewritten on every build):
 loads them (PyScript's code editor, terminal and MicroPython chunks; micropip and
 packaging, which only a pyscript.json "packages" entry would load). They stay in
 dist/ for whoever adds such a feature, but a first visit does not download them.
-"start" lists the files a first start needs from the service worker's cache
-(START_PATTERNS): a first visit fetches the other precached files once the app is ready.
+"start" lists the files a start loads besides the shell (START_PATTERNS): a first
+visit's progress bar counts to their bytes (index.html's data-start-bytes).
 
 The build is deterministic: the same inputs and SOURCE_DATE_EPOCH (default
 315532800, 1980-01-01) give a byte-identical dist/. Every URL it writes is
@@ -111,12 +111,10 @@ LAZY_PATTERNS = ("vendor/pyscript/codemirror*", "vendor/pyscript/xterm*", "vendo
                  "vendor/pyodide/tzdata-*.whl",
                  # the code editor's completion, imported only by the codemirror chunks above
                  "vendor/pyscript/index-*")
-# what a first start needs from the service worker's cache ("start" in the manifest): the
-# runtime, PyScript's core and the plugins it imports at every start, the app. On a first
-# visit sw.js fetches only these before the page starts Python; the rest (the shell the page
-# has loaded itself, icons, the snapshot worker, the QR code wheel, PyScript's storage and
-# terminal hooks) once the app is ready. A file missing here still works: its request
-# misses the cache and fetches the rest at once (only slower).
+# what a start loads besides the shell ("start" in the manifest): the runtime, PyScript's
+# core and the plugins it imports at every start, the app. Their bytes are what a first
+# visit's progress bar counts to (index.html's data-start-bytes); not in it: the shell,
+# icons, the snapshot worker, the QR code wheel, PyScript's storage and terminal hooks.
 START_PATTERNS = ("app/*", "main.py", "pyscript.json", "js/fast-start.mjs",
                   "vendor/pyodide/pyodide*", "vendor/pyodide/python_stdlib-app.zip",
                   "vendor/pyodide/tzdata-stored.zip",

@@ -396,7 +396,7 @@ def test_gzip_copies_are_deterministic_and_lazy_files_listed(dist, manifest):
     assert set(lazy) <= {f["path"] for f in manifest["files"]}
 
 
-def test_the_start_files_are_what_a_first_start_loads_from_the_cache(manifest):
+def test_the_start_files_are_what_a_start_loads_besides_the_shell(manifest):
     """What a start loads besides the shell: a first visit's progress bar counts to their
     bytes (index.html's data-start-bytes), and nothing else is needed until it is ready."""
     start = set(manifest["start"])
