@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import setup_person, timeline_summaries, wait_for_toast, wait_ready, wait_screen
+from .helpers import setup_person, timeline_summaries, wait_for_toast, wait_offline_copy, wait_ready, wait_screen
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +59,9 @@ def carelog_caches(page) -> list[str]:
 def test_new_build_is_offered_not_forced(page, app_server, dist_dir, tmp_path):
     page.goto(app_server.url)
     wait_ready(page)
+    # a first visit that has settled: the worker's copy made after ready, the snapshot saved
+    wait_offline_copy(page)
+    page.wait_for_function("document.documentElement.dataset.snapshotSaved", timeout=120_000)
     build_a = page.evaluate("document.documentElement.dataset.build")
     setup_person(page, "Cleo", "Aunt May")
     for text in ("Took her tablets with breakfast", "Walked to the park"):
