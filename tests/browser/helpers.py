@@ -283,6 +283,12 @@ def wait_offline_copy(page, timeout: int = 60_000) -> None:
     page.wait_for_function(OFFLINE_COPY_WHOLE, timeout=timeout)
 
 
+def wait_snapshot_saved(page) -> None:
+    """Wait until the start-up snapshot worker has finished (public/js/fast-start.mjs); it saved one."""
+    page.wait_for_function("document.documentElement.dataset.snapshotSaved", timeout=120_000)
+    assert page.evaluate("document.documentElement.dataset.snapshotSaved") == "yes"
+
+
 def wait_screen(page, heading: str | re.Pattern, timeout: int = 15_000) -> None:
     """Wait until main's h1 reads ``heading``."""
     from playwright.sync_api import expect

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import run_python, setup_person, timeline_summaries, wait_for_toast, wait_ready, wait_screen
+from .helpers import (run_python, setup_person, timeline_summaries, wait_for_toast, wait_ready, wait_screen,
+                      wait_snapshot_saved)
 from .test_update import make_build_b
 
 pytestmark = pytest.mark.browser
@@ -23,11 +24,6 @@ DEBUG = "?debug=1"  # the page's test hook (carelogDebug.runPython)
 def start_path(page) -> tuple[str | None, str | None]:
     return tuple(page.evaluate("[document.documentElement.dataset.startPath || null,"
                                " document.documentElement.dataset.startNote || null]"))
-
-
-def wait_snapshot_saved(page) -> None:
-    page.wait_for_function("document.documentElement.dataset.snapshotSaved", timeout=120_000)
-    assert page.evaluate("document.documentElement.dataset.snapshotSaved") == "yes"
 
 
 def snapshot_caches(page) -> list[str]:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import setup_person, timeline_summaries, wait_for_toast, wait_offline_copy, wait_ready, wait_screen
+from .helpers import (setup_person, timeline_summaries, wait_for_toast, wait_offline_copy, wait_ready, wait_screen,
+                      wait_snapshot_saved)
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def test_new_build_is_offered_not_forced(page, app_server, dist_dir, tmp_path):
     wait_ready(page)
     # a first visit that has settled: the worker's copy made after ready, the snapshot saved
     wait_offline_copy(page)
-    page.wait_for_function("document.documentElement.dataset.snapshotSaved", timeout=120_000)
+    wait_snapshot_saved(page)
     build_a = page.evaluate("document.documentElement.dataset.build")
     setup_person(page, "Cleo", "Aunt May")
     for text in ("Took her tablets with breakfast", "Walked to the park"):
